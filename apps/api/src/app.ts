@@ -1,0 +1,33 @@
+import Koa from 'koa';
+import { koaBody } from 'koa-body';
+import { errors } from '@im/protocol';
+import type { ApiDeps } from './deps.ts';
+import { buildServices } from './services.ts';
+import { errorHandler } from './middleware/error-handler.ts';
+import { requestLogger } from './middleware/request-logger.ts';
+import { usersRouter } from './routes/users.ts';
+import { healthRouter } from './routes/health.ts';
+import { avatarsRouter } from './routes/avatars.ts';
+
+const JSON_LIMIT = '64kb';
+
+/** The API as a Koa app, with no listening socket: index.ts listens, tests may too. */
+export function createApp(deps: ApiDeps): Koa {
+  const ctx = buildServices(deps);
+  const app = new Koa({ proxy: deps.config.system.trust_proxy, maxIpsCount: 1 });
+  // Koa would print errors to stderr itself; the error handler logs them as JSON instead.
+  app.silent = true;
+
+  app.use(requestLogger(deps.logger));
+  app.use(errorHandler(deps.logger));
+  app.use(koaBody({ json: true, jsonStrict: true, jsonLimit: JSON_LIMIT, multipart: false, urlencoded: false, text: false }));
+
+  for (const router of [healthRouter(ctx), usersRouter(ctx), avatarsRouter(ctx)]) {
+    app.use(router.routes());
+    app.use(router.allowedMethods());
+  }
+  app.use(() => {
+    throw errors.notFound('接口不存在');
+  });
+  return app;
+}

@@ -1,0 +1,22 @@
+import type { Redis } from 'ioredis';
+import type { Config } from '@im/config';
+import type { Db } from '@im/db';
+import type { Logger } from '@im/logger';
+import type { Storage } from '@im/storage';
+
+/** A queued mail; the worker sends it (apps/worker). */
+export interface OutgoingMail {
+  to: string;
+  subject: string;
+  text: string;
+}
+
+/** Everything the API needs from outside, already connected. `index.ts` builds it; tests too. */
+export interface ApiDeps {
+  config: Config;
+  logger: Logger;
+  db: Db;
+  redis: Redis;
+  mail: { enqueue(mail: OutgoingMail): Promise<unknown> };
+  storage: Storage;
+}

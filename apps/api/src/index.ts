@@ -1,0 +1,48 @@
+// Wiring only: config, connections, the app, the port, shutdown. Handlers live in app.ts/routes.
+import { ConfigError, loadConfig } from '@im/config';
+import { createDb } from '@im/db';
+import { createLogger } from '@im/logger';
+import { createMailQueue } from '@im/jobs';
+import { createLocalStorage } from '@im/storage';
+import { checkMysql, connectRedis, exitWithMessage, onShutdown, StartupError } from '@im/runtime';
+import { createApp } from './app.ts';
+
+let config;
+try {
+  config = loadConfig();
+} catch (err) {
+  if (err instanceof ConfigError) exitWithMessage(err.message);
+  throw err;
+}
+const logger = createLogger({ service: 'api', level: config.log.level });
+
+try {
+  const redis = await connectRedis(config.redis.url, { name: 'api' });
+  const db = createDb({ url: config.mysql.url, connectionLimit: config.mysql.connection_limit });
+  await checkMysql(db, config.mysql.url);
+  const mail = createMailQueue({ connection: redis, prefix: config.redis.prefix });
+  const storage = createLocalStorage(config.upload.root);
+
+  const app = createApp({ config, logger, db, redis, mail, storage });
+  const server = app.listen(config.system.port, config.system.host);
+  await new Promise<void>((resolve, reject) => {
+    server.once('listening', resolve);
+    server.once('error', reject);
+  });
+  logger.info({ url: `http://${config.system.host}:${config.system.port}` }, 'api listening');
+
+  onShutdown(logger, async () => {
+    // Stop accepting, let in-flight requests finish, then close what they used.
+    await new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      server.closeIdleConnections();
+    });
+    await mail.close();
+    await db.$disconnect();
+    redis.disconnect();
+  });
+} catch (err) {
+  if (err instanceof StartupError) exitWithMessage(err.message);
+  logger.fatal({ err: { message: (err as Error).message } }, 'api failed to start');
+  process.exit(1);
+}

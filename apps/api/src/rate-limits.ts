@@ -1,0 +1,57 @@
+import type { Redis } from 'ioredis';
+import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
+import { errors } from '@im/protocol';
+import type { Config } from '@im/config';
+
+/**
+ * Attempt limits kept in Redis, so every API replica counts against the same numbers.
+ * Per IP every attempt counts; per account only failures count, so a user who logs in often is
+ * never locked out while a guesser is.
+ */
+export interface RateLimits {
+  /** Counts one login attempt from `ip`; throws 1007 when over the limit. */
+  loginAttempt(ip: string): Promise<void>;
+  /** Throws 1007 while the account has too many recent failures. */
+  assertAccountOpen(account: string): Promise<void>;
+  /** Counts one failed login (wrong password or code) against the account. */
+  accountFailure(account: string): Promise<void>;
+  /** Counts one registration from `ip`; throws 1007 when over the limit. */
+  registerAttempt(ip: string): Promise<void>;
+}
+
+export function createRateLimits(redis: Redis, prefix: string, settings: Config['rate_limit']): RateLimits {
+  const limiter = (name: string, points: number) =>
+    new RateLimiterRedis({
+      storeClient: redis,
+      keyPrefix: `${prefix}rl:${name}`,
+      points,
+      duration: settings.window_seconds,
+    });
+  const loginByIp = limiter('login-ip', settings.login_per_ip);
+  const failuresByAccount = limiter('login-account', settings.login_per_account);
+  const registerByIp = limiter('register-ip', settings.register_per_ip);
+
+  return {
+    loginAttempt: (ip) => consume(loginByIp, ip),
+    registerAttempt: (ip) => consume(registerByIp, ip),
+    async assertAccountOpen(account) {
+      const state = await failuresByAccount.get(account);
+      if (state && state.consumedPoints >= settings.login_per_account) {
+        throw errors.tooManyRequests(Math.ceil(state.msBeforeNext / 1000));
+      }
+    },
+    async accountFailure(account) {
+      // Over the limit is fine here: the next assertAccountOpen refuses.
+      await failuresByAccount.penalty(account, 1);
+    },
+  };
+}
+
+async function consume(limiter: RateLimiterRedis, key: string): Promise<void> {
+  try {
+    await limiter.consume(key);
+  } catch (err) {
+    if (err instanceof RateLimiterRes) throw errors.tooManyRequests(Math.ceil(err.msBeforeNext / 1000));
+    throw err;
+  }
+}

@@ -1,0 +1,46 @@
+import Router from '@koa/router';
+import { ok, errors } from '@im/protocol';
+import { pingDb } from '@im/db';
+import type { ApiContext } from '../services.ts';
+
+const CHECK_TIMEOUT_MS = 2_000;
+
+/** `/healthz`: the process answers. `/readyz`: MySQL and Redis answer too (load balancers use it). */
+export function healthRouter(ctx: ApiContext): Router {
+  const router = new Router();
+
+  router.get('/healthz', (http) => {
+    http.body = ok({ status: 'alive' });
+  });
+
+  router.get('/readyz', async (http) => {
+    const [mysql, redis] = await Promise.all([
+      probe(() => pingDb(ctx.db)),
+      probe(async () => void (await ctx.redis.ping())),
+    ]);
+    const checks = { mysql, redis };
+    if (mysql === 'ok' && redis === 'ok') {
+      http.body = ok(checks);
+      return;
+    }
+    const failure = errors.serviceUnavailable();
+    http.status = failure.status;
+    http.body = { code: failure.code, data: checks, msg: failure.message };
+  });
+
+  return router;
+}
+
+async function probe(check: () => Promise<void>): Promise<'ok' | 'down'> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<'down'>((resolve) => {
+    timer = setTimeout(() => resolve('down'), CHECK_TIMEOUT_MS);
+  });
+  try {
+    return await Promise.race([check().then(() => 'ok' as const), timeout]);
+  } catch {
+    return 'down';
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -1,0 +1,43 @@
+import {
+  createLoginCodes,
+  createRedisRevocations,
+  createTokenService,
+  type LoginCodes,
+  type TokenRevocations,
+  type TokenService,
+} from '@im/auth';
+import type { ApiDeps } from './deps.ts';
+import { createRateLimits, type RateLimits } from './rate-limits.ts';
+
+/** Deps plus the services the routes share, built once per app. */
+export interface ApiContext extends ApiDeps {
+  tokens: TokenService;
+  revocations: TokenRevocations;
+  loginCodes: LoginCodes;
+  limits: RateLimits;
+}
+
+export function buildServices(deps: ApiDeps): ApiContext {
+  const { config, redis } = deps;
+  const prefix = config.redis.prefix;
+  const revocations = createRedisRevocations({ redis, prefix });
+  return {
+    ...deps,
+    revocations,
+    tokens: createTokenService({
+      secret: config.jwt.secret,
+      issuer: config.jwt.issuer,
+      expiresInSeconds: config.jwt.expires_in_seconds,
+      revocations,
+    }),
+    loginCodes: createLoginCodes({
+      redis,
+      prefix,
+      // A key of its own, derived from the JWT secret so operators manage one secret.
+      secret: `login-code:${config.jwt.secret}`,
+      ttlSeconds: config.email.code_ttl_seconds,
+      maxAttempts: config.email.code_max_attempts,
+    }),
+    limits: createRateLimits(redis, prefix, config.rate_limit),
+  };
+}

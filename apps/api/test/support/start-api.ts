@@ -1,0 +1,114 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import { Redis } from 'ioredis';
+import { loadConfig, type Config, type LoadConfigOptions } from '@im/config';
+import { createDb, type Db } from '@im/db';
+import { createLogger } from '@im/logger';
+import { createLocalStorage } from '@im/storage';
+import { createTestDatabase, uniquePrefix, type TestDatabase } from '@im/testing';
+import { createApp } from '../../src/app.ts';
+import type { OutgoingMail } from '../../src/deps.ts';
+
+export interface TestApi {
+  url: string;
+  config: Config;
+  db: Db;
+  redis: Redis;
+  /** Mails the API queued, in order. */
+  mails: OutgoingMail[];
+  /** Every log line the API wrote, raw. */
+  logLines: string[];
+  uploadRoot: string;
+  close(): Promise<void>;
+}
+
+export interface StartApiOptions {
+  overrides?: LoadConfigOptions['overrides'];
+  /** Reuse another instance's database and Redis prefix: a second replica of the same deployment. */
+  shareWith?: TestApi;
+}
+
+/**
+ * The real API app on an ephemeral port, with a fresh MariaDB database and a fresh Redis prefix.
+ * Mail is captured at the queue boundary here; the SMTP path has its own tests (worker, e2e).
+ */
+export async function startApi(options: StartApiOptions = {}): Promise<TestApi> {
+  const shared = options.shareWith;
+  let database: TestDatabase | undefined;
+  if (!shared) database = await createTestDatabase();
+  const uploadRoot = shared?.uploadRoot ?? (await mkdtemp(join(tmpdir(), 'im-uploads-')));
+  const config = loadConfig({
+    env: {},
+    overrides: deepMerge(
+      {
+        mysql: { url: shared?.config.mysql.url ?? database!.url },
+        redis: { prefix: shared?.config.redis.prefix ?? uniquePrefix('api') },
+        upload: { root: uploadRoot },
+        log: { level: 'info' },
+        rate_limit: { login_per_ip: 10_000, register_per_ip: 10_000, login_per_account: 1_000 },
+      },
+      options.overrides ?? {},
+    ),
+  });
+
+  const logLines: string[] = [];
+  const destination = new Writable({
+    write(chunk, _enc, done) {
+      logLines.push(...String(chunk).split('\n').filter(Boolean));
+      done();
+    },
+  });
+  const logger = createLogger({ service: 'api-test', level: 'info', destination });
+  const redis = new Redis(config.redis.url, { maxRetriesPerRequest: 1 });
+  const db = createDb({ url: config.mysql.url, connectionLimit: 5 });
+  const mails: OutgoingMail[] = [];
+  const app = createApp({
+    config,
+    logger,
+    db,
+    redis,
+    storage: createLocalStorage(uploadRoot),
+    mail: { enqueue: async (mail) => void mails.push(mail) },
+  });
+  const server: Server = app.listen(0, '127.0.0.1');
+  await new Promise<void>((resolve) => server.once('listening', () => resolve()));
+  const { port } = server.address() as AddressInfo;
+
+  return {
+    url: `http://127.0.0.1:${port}`,
+    config,
+    db,
+    redis,
+    mails,
+    logLines,
+    uploadRoot,
+    async close() {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      if (!shared) {
+        const keys = await redis.keys(`${config.redis.prefix}*`);
+        if (keys.length) await redis.del(...keys);
+      }
+      redis.disconnect();
+      await db.$disconnect();
+      if (database) await database.drop();
+      if (!shared) await rm(uploadRoot, { recursive: true, force: true });
+    },
+  };
+}
+
+function deepMerge(base: Record<string, unknown>, extra: Record<string, unknown>): Record<string, unknown> {
+  const out = { ...base };
+  for (const [key, value] of Object.entries(extra)) {
+    const current = out[key];
+    out[key] =
+      value && typeof value === 'object' && current && typeof current === 'object'
+        ? deepMerge(current as Record<string, unknown>, value as Record<string, unknown>)
+        : value;
+  }
+  return out;
+}

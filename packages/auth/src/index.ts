@@ -1,0 +1,16 @@
+export { hashPassword, verifyPassword, verifyAgainstDummy } from './passwords.ts';
+export {
+  createTokenService,
+  extractBearer,
+  type TokenService,
+  type TokenClaims,
+  type IssuedToken,
+  type TokenServiceOptions,
+} from './tokens.ts';
+export {
+  createRedisRevocations,
+  createMemoryRevocations,
+  revocationChannel,
+  type TokenRevocations,
+} from './revocations.ts';
+export { createLoginCodes, type LoginCodes, type CodeCheck, type LoginCodeOptions } from './login-codes.ts';

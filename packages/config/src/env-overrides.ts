@@ -1,0 +1,45 @@
+/**
+ * Environment variables that override single keys of settings.yaml. Values are strings; the ones
+ * bound to numeric or boolean keys are converted before validation so the schema can name the key
+ * when a value is wrong.
+ */
+const overrides: Record<string, { path: string[]; kind: 'string' | 'number' | 'boolean' }> = {
+  NODE_ENV: { path: ['system', 'env'], kind: 'string' },
+  PORT: { path: ['system', 'port'], kind: 'number' },
+  API_PORT: { path: ['system', 'api_port'], kind: 'number' },
+  TRUST_PROXY: { path: ['system', 'trust_proxy'], kind: 'boolean' },
+  DATABASE_URL: { path: ['mysql', 'url'], kind: 'string' },
+  REDIS_URL: { path: ['redis', 'url'], kind: 'string' },
+  REDIS_PREFIX: { path: ['redis', 'prefix'], kind: 'string' },
+  LOG_LEVEL: { path: ['log', 'level'], kind: 'string' },
+  EMAIL_VERIFICATION: { path: ['email', 'verification'], kind: 'boolean' },
+  SMTP_URL: { path: ['email', 'smtp_url'], kind: 'string' },
+  MAIL_FROM: { path: ['email', 'from'], kind: 'string' },
+  MAIL_OUTBOX_DIR: { path: ['email', 'outbox_dir'], kind: 'string' },
+  JWT_SECRET: { path: ['jwt', 'secret'], kind: 'string' },
+  UPLOAD_ROOT: { path: ['upload', 'root'], kind: 'string' },
+  GATEWAY_COUNT: { path: ['gateway', 'count'], kind: 'number' },
+};
+
+export function applyEnvOverrides(settings: Record<string, unknown>, env: NodeJS.ProcessEnv): void {
+  for (const [name, { path, kind }] of Object.entries(overrides)) {
+    const raw = env[name];
+    if (raw === undefined) continue;
+    let target = settings;
+    for (const key of path.slice(0, -1)) {
+      if (typeof target[key] !== 'object' || target[key] === null) target[key] = {};
+      target = target[key] as Record<string, unknown>;
+    }
+    target[path[path.length - 1]!] = convert(raw, kind);
+  }
+}
+
+function convert(raw: string, kind: 'string' | 'number' | 'boolean'): unknown {
+  if (kind === 'number') return /^\d+$/.test(raw.trim()) ? Number(raw) : raw;
+  if (kind === 'boolean') {
+    if (/^(1|true|yes|on)$/i.test(raw)) return true;
+    if (/^(0|false|no|off)$/i.test(raw)) return false;
+    return raw;
+  }
+  return raw;
+}

@@ -1,0 +1,2 @@
+export { loadConfig, ConfigError, projectRoot, type Config, type LoadConfigOptions } from './load-config.ts';
+export type { Settings } from './schema.ts';

@@ -1,0 +1,90 @@
+import { readFileSync } from 'node:fs';
+import { dirname, isAbsolute, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parse } from 'yaml';
+import { applyEnvOverrides } from './env-overrides.ts';
+import { settingsSchema, type Settings } from './schema.ts';
+
+/** The repository root: relative paths in settings (outbox, uploads) are resolved against it. */
+export const projectRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
+
+const defaultFile = resolve(projectRoot, 'config/settings.yaml');
+
+/** The secret shipped in settings.yaml; production refuses it. */
+const DEFAULT_JWT_SECRET = 'dev-only-insecure-secret-change-me-0123456789';
+
+export type Config = Readonly<Settings> & { readonly configFile: string };
+
+/** Raised for any bad or missing setting; `message` is the one line to print before exiting. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+export interface LoadConfigOptions {
+  /** @default process.env */
+  env?: NodeJS.ProcessEnv;
+  /** Deep-merged over the file before env overrides; tests use it to tune limits. */
+  overrides?: DeepPartial<Settings>;
+}
+
+type DeepPartial<T> = { [K in keyof T]?: T[K] extends object ? DeepPartial<T[K]> : T[K] };
+
+/**
+ * Reads settings.yaml (or the file named by IM_CONFIG), overlays environment variables, validates
+ * and freezes the result. Call once at start-up and pass the object down.
+ */
+export function loadConfig(options: LoadConfigOptions = {}): Config {
+  const env = options.env ?? process.env;
+  const file = env.IM_CONFIG ? resolve(env.IM_CONFIG) : defaultFile;
+
+  let raw: unknown;
+  try {
+    raw = parse(readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new ConfigError(`config: cannot read ${file}: ${(err as Error).message.split('\n')[0]}`);
+  }
+  if (typeof raw !== 'object' || raw === null) throw new ConfigError(`config: ${file} is not a YAML mapping`);
+
+  const merged = deepMerge(raw as Record<string, unknown>, (options.overrides ?? {}) as Record<string, unknown>);
+  applyEnvOverrides(merged, env);
+
+  const parsed = settingsSchema.safeParse(merged);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const key = issue.path.join('.') || '(root)';
+    throw new ConfigError(`config: ${key}: ${issue.message} (in ${file} or its environment override)`);
+  }
+  const settings = parsed.data;
+  if (settings.system.env === 'production' && settings.jwt.secret === DEFAULT_JWT_SECRET) {
+    throw new ConfigError('config: jwt.secret: the default secret is refused in production; set JWT_SECRET');
+  }
+  settings.email.outbox_dir = resolveFromRoot(settings.email.outbox_dir);
+  settings.upload.root = resolveFromRoot(settings.upload.root);
+  return deepFreeze({ ...settings, configFile: file });
+}
+
+function resolveFromRoot(path: string): string {
+  return isAbsolute(path) ? path : resolve(projectRoot, path);
+}
+
+function deepMerge(base: Record<string, unknown>, extra: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...base };
+  for (const [key, value] of Object.entries(extra)) {
+    const current = out[key];
+    out[key] =
+      isPlainObject(value) && isPlainObject(current) ? deepMerge(current, value) : value;
+  }
+  return out;
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null) {
+    for (const inner of Object.values(value)) deepFreeze(inner);
+    Object.freeze(value);
+  }
+  return value;
+}

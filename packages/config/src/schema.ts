@@ -1,0 +1,63 @@
+import { z } from 'zod';
+
+const port = z.number().int().min(1).max(65535);
+const positiveInt = z.number().int().positive();
+
+/** Shape and rules of config/settings.yaml after environment overrides. */
+export const settingsSchema = z.object({
+  system: z.object({
+    env: z.enum(['development', 'production', 'test']),
+    host: z.string().min(1),
+    port,
+    api_port: port,
+    trust_proxy: z.boolean(),
+  }),
+  mysql: z.object({
+    url: z.string().regex(/^(mysql|mariadb):\/\//, 'must start with mysql:// or mariadb://'),
+    connection_limit: positiveInt,
+  }),
+  redis: z.object({
+    url: z.string().regex(/^rediss?:\/\//, 'must start with redis:// or rediss://'),
+    prefix: z.string().regex(/^[A-Za-z0-9_.:-]{1,32}$/, 'letters, digits and _.:- only, at most 32'),
+  }),
+  log: z.object({
+    level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']),
+  }),
+  email: z.object({
+    verification: z.boolean(),
+    smtp_url: z.union([z.literal(''), z.string().regex(/^smtps?:\/\//, 'must start with smtp:// or smtps://')]),
+    from: z.string().min(3),
+    outbox_dir: z.string().min(1),
+    code_ttl_seconds: positiveInt,
+    code_max_attempts: positiveInt,
+  }),
+  jwt: z.object({
+    secret: z.string().min(32, 'must be at least 32 characters'),
+    issuer: z.string().min(1),
+    expires_in_seconds: positiveInt,
+  }),
+  rate_limit: z.object({
+    login_per_ip: positiveInt,
+    login_per_account: positiveInt,
+    register_per_ip: positiveInt,
+    window_seconds: positiveInt,
+  }),
+  upload: z.object({
+    root: z.string().min(1),
+    max_file_bytes: positiveInt,
+    max_avatar_bytes: positiveInt,
+    quota_bytes_per_user: positiveInt,
+  }),
+  gateway: z.object({
+    count: z.number().int().min(1).max(64),
+    base_port: port,
+    max_payload_bytes: z.number().int().min(256),
+    max_content_chars: positiveInt,
+    messages_per_second: positiveInt,
+    heartbeat_ms: z.number().int().min(1000),
+    max_buffered_bytes: positiveInt,
+    allowed_origins: z.array(z.string()),
+  }),
+});
+
+export type Settings = z.infer<typeof settingsSchema>;

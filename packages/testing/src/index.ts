@@ -1,0 +1,3 @@
+export { createTestDatabase, type TestDatabase } from './test-database.ts';
+export { uniquePrefix } from './unique-prefix.ts';
+export { startSmtpSink, type SmtpSink } from './smtp-sink.ts';
