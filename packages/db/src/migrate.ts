@@ -52,8 +52,20 @@ export function readMigrations(migrationsDir: string): MigrationFile[] {
     .sort()
     .map((name) => {
       const sql = readFileSync(join(migrationsDir, name, 'migration.sql'), 'utf8');
-      return { name, sql, checksum: createHash('sha256').update(sql).digest('hex') };
+      return { name, sql, checksum: sha256(sql) };
     });
+}
+
+function sha256(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
+}
+
+/**
+ * Prisma's `script_matches_checksum`: the file also matches with its line endings swapped, because
+ * git rewrites them on checkout (core.autocrlf) and that is not an edit.
+ */
+function matchesChecksum(sql: string, checksum: string): boolean {
+  return [sql, sql.replace(/\r\n/g, '\n'), sql.replace(/\n/g, '\r\n')].some((variant) => sha256(variant) === checksum);
 }
 
 export async function applyMigrations(url: string, migrationsDir: string): Promise<MigrateResult> {
@@ -101,7 +113,7 @@ async function applyLocked(conn: Connection, migrations: MigrationFile[]): Promi
     const appliedChecksum = finished.get(migration.name);
     if (appliedChecksum !== undefined) {
       result.alreadyApplied.push(migration.name);
-      if (appliedChecksum !== migration.checksum) result.modified.push(migration.name);
+      if (!matchesChecksum(migration.sql, appliedChecksum)) result.modified.push(migration.name);
       continue;
     }
     await applyOne(conn, migration);

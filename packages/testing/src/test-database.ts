@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
 import { createConnection } from 'mariadb';
-import { projectRoot } from '@im/config';
+import { loadConfig, projectRoot } from '@im/config';
 import { applyMigrations, poolConfigFromUrl } from '@im/db';
 
-/** The server tests use; override with TEST_MYSQL_URL (no database part). */
-const SERVER_URL = process.env.TEST_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306';
+// The server comes from config (mysql.url or DATABASE_URL); only the database name is replaced.
+const serverUrl = loadConfig().mysql.url;
 
 export interface TestDatabase {
   url: string;
@@ -16,7 +16,9 @@ export interface TestDatabase {
 /** A fresh database with every migration applied; drop() removes it. One per test file. */
 export async function createTestDatabase(): Promise<TestDatabase> {
   const name = `im_test_${randomBytes(6).toString('hex')}`;
-  const url = `${SERVER_URL}/${name}`;
+  const parsed = new URL(serverUrl);
+  parsed.pathname = `/${name}`;
+  const url = parsed.toString();
   await applyMigrations(url, resolve(projectRoot, 'prisma/migrations'));
   return {
     url,
