@@ -1,7 +1,7 @@
 // `npm run db:migrate`: applies prisma/migrations to the database in config (mysql.url / DATABASE_URL).
 import { resolve } from 'node:path';
-import { loadConfig, ConfigError, projectRoot } from '@im/config';
-import { applyMigrations, redactUrl } from '@im/db';
+import { loadConfig, ConfigError, projectRoot, redactUrl } from '@im/config';
+import { applyMigrations } from '@im/db';
 
 try {
   const config = loadConfig();

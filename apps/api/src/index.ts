@@ -1,6 +1,6 @@
 // Wiring only: config, connections, the app, the port, shutdown. Handlers live in app.ts/routes.
 import { ConfigError, loadConfig } from '@im/config';
-import { createDb } from '@im/db';
+import { createDb, pingDb } from '@im/db';
 import { createLogger } from '@im/logger';
 import { createMailQueue } from '@im/jobs';
 import { createLocalStorage } from '@im/storage';
@@ -19,7 +19,7 @@ const logger = createLogger({ service: 'api', level: config.log.level });
 try {
   const redis = await connectRedis(config.redis.url, { name: 'api' });
   const db = createDb({ url: config.mysql.url, connectionLimit: config.mysql.connection_limit });
-  await checkMysql(db, config.mysql.url);
+  await checkMysql('api', () => pingDb(db), config.mysql.url);
   const mail = createMailQueue({ connection: redis, prefix: config.redis.prefix });
   const storage = createLocalStorage(config.upload.root);
 

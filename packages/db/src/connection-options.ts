@@ -1,3 +1,5 @@
+import { redactUrl } from '@im/config';
+
 /** Connection settings both the mariadb driver and Prisma's adapter accept. */
 export interface ConnectionSettings {
   host: string;
@@ -32,15 +34,4 @@ export function poolConfigFromUrl(url: string, connectionLimit = 10): Connection
     // BIGINT ids come back as JS bigint through Prisma; keep the driver consistent.
     bigIntAsNumber: false,
   };
-}
-
-/** The URL with its password replaced, for logs and error lines. */
-export function redactUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password) parsed.password = '***';
-    return parsed.toString();
-  } catch {
-    return '(unparseable URL)';
-  }
 }

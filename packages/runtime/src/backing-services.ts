@@ -1,5 +1,5 @@
 import { Redis } from 'ioredis';
-import { pingDb, redactUrl, type Db } from '@im/db';
+import { redactUrl } from '@im/config';
 
 /** Raised when a backing service is unreachable at start-up; `message` is the line to print. */
 export class StartupError extends Error {
@@ -22,26 +22,29 @@ export async function connectRedis(url: string, options: { name: string; maxRetr
     retryStrategy: (times) => Math.min(times * 200, 2_000),
   });
   // Errors surface through commands; without a listener ioredis would print them unstructured.
-  redis.on('error', () => {});
+  let firstError: Error | undefined;
+  redis.on('error', (err: Error) => {
+    firstError ??= err;
+  });
   try {
     await withTimeout(redis.connect(), 3_000);
     await redis.ping();
   } catch (err) {
+    // ioredis keeps reconnecting after a failed first attempt unless told to stop.
     redis.disconnect();
-    throw new StartupError(
-      `cannot reach Redis at ${redactUrl(url)} (${(err as Error).message}); start it with: ${HOW_TO_START_REDIS}`,
-    );
+    const reason = (firstError ?? (err as Error)).message;
+    throw new StartupError(`${options.name}: cannot reach Redis at ${redactUrl(url)} (${reason}); start it with: ${HOW_TO_START_REDIS}`);
   }
   return redis;
 }
 
 /** Fails with the URL and how to start MariaDB when MySQL does not answer. */
-export async function checkMysql(db: Db, url: string): Promise<void> {
+export async function checkMysql(role: string, ping: () => Promise<void>, url: string): Promise<void> {
   try {
-    await withTimeout(pingDb(db), 8_000);
+    await withTimeout(ping(), 8_000);
   } catch (err) {
     throw new StartupError(
-      `cannot reach MySQL at ${redactUrl(url)} (${firstLine(err)}); start MariaDB with: ${HOW_TO_START_MYSQL}, ` +
+      `${role}: cannot reach MySQL at ${redactUrl(url)} (${firstLine(err)}); start MariaDB with: ${HOW_TO_START_MYSQL}, ` +
         `then run: npm run db:migrate`,
     );
   }

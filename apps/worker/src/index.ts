@@ -1,0 +1,42 @@
+// Wires the mail worker: config, logger, Redis, transport, BullMQ worker, shutdown.
+import { ConfigError, loadConfig, type Config } from '@im/config';
+import { createLogger } from '@im/logger';
+import { connectRedis, exitWithMessage, onShutdown, StartupError } from '@im/runtime';
+import { createMailTransport } from './mail-transport.ts';
+import { createMailWorker } from './mail-worker.ts';
+
+let config: Config;
+try {
+  config = loadConfig();
+} catch (err) {
+  if (!(err instanceof ConfigError)) throw err;
+  exitWithMessage(err.message);
+}
+
+const logger = createLogger({ service: 'worker', level: config.log.level });
+
+// BullMQ workers need maxRetriesPerRequest: null (blocking commands must wait out reconnects).
+const redis = await connectRedis(config.redis.url, { name: 'worker', maxRetriesPerRequest: null }).catch(
+  (err: unknown) => {
+    if (err instanceof StartupError) exitWithMessage(err.message);
+    throw err;
+  },
+);
+
+const transport = createMailTransport(config.email);
+const worker = createMailWorker({
+  connection: redis,
+  prefix: config.redis.prefix,
+  transport,
+  from: config.email.from,
+  logger,
+});
+await worker.waitUntilReady();
+logger.info({ transport: transport.kind, prefix: config.redis.prefix }, 'worker ready');
+
+onShutdown(logger, async () => {
+  // Waits for the mails in flight; an interrupted one would be sent again after a stall.
+  await worker.close();
+  transport.close();
+  await redis.quit();
+});
