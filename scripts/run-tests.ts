@@ -17,7 +17,7 @@ function findTests(dir: string, found: string[] = []): string[] {
 
 // Optional arguments narrow the run to files whose path contains one of them.
 const filters = process.argv.slice(2);
-const files = ['packages', 'apps']
+const files = ['packages', 'apps', 'test']
   .flatMap((root) => findTests(root))
   .filter((file) => filters.length === 0 || filters.some((f) => file.includes(f)))
   .sort();

@@ -141,3 +141,10 @@ async function applyOne(conn: Connection, migration: MigrationFile): Promise<voi
 function quoteIdentifier(name: string): string {
   return '`' + name.replace(/`/g, '``') + '`';
 }
+
+/** Connects to the server named by `url` without selecting its database (which may not exist yet). */
+export async function pingServer(url: string): Promise<void> {
+  const { database: _database, ...server } = poolConfigFromUrl(url);
+  const conn = await createConnection(server);
+  await conn.end();
+}

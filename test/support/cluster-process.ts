@@ -1,0 +1,80 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+import { once } from 'node:events';
+
+/** A port nobody listens on right now (the OS picks it). */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as { port: number };
+  server.close();
+  await once(server, 'close');
+  return port;
+}
+
+export interface RunningProcess {
+  child: ChildProcess;
+  output: string[];
+  /** The exit code once the process ends by itself or is stopped. */
+  exited: Promise<number | null>;
+  /** Resolves when a line containing `text` appears in stdout or stderr. */
+  waitForLine(text: string, timeoutMs?: number): Promise<string>;
+  /** SIGTERM, then the exit code (SIGKILL after `graceMs`). */
+  stop(graceMs?: number): Promise<number | null>;
+}
+
+/** Starts `node --import tsx <entry>` from the repository root with extra environment. */
+export function startProcess(entry: string, env: NodeJS.ProcessEnv): RunningProcess {
+  const child = spawn(process.execPath, ['--import', 'tsx', entry], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const output: string[] = [];
+  const listeners = new Set<(line: string) => void>();
+  const onData = (chunk: Buffer) => {
+    for (const line of chunk.toString('utf8').split('\n').filter(Boolean)) {
+      output.push(line);
+      for (const listener of listeners) listener(line);
+    }
+  };
+  child.stdout!.on('data', onData);
+  child.stderr!.on('data', onData);
+  const exited = once(child, 'exit').then(([code]) => code as number | null);
+
+  return {
+    child,
+    output,
+    exited,
+    waitForLine(text, timeoutMs = 60_000) {
+      const seen = output.find((line) => line.includes(text));
+      if (seen) return Promise.resolve(seen);
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => {
+          listeners.delete(listener);
+          reject(new Error(`no line with "${text}" within ${timeoutMs} ms; output:\n${output.slice(-30).join('\n')}`));
+        }, timeoutMs);
+        const listener = (line: string) => {
+          if (!line.includes(text)) return;
+          clearTimeout(timer);
+          listeners.delete(listener);
+          resolve(line);
+        };
+        listeners.add(listener);
+        exited.then((code) => {
+          clearTimeout(timer);
+          listeners.delete(listener);
+          reject(new Error(`process exited (${code}) before "${text}"; output:\n${output.slice(-30).join('\n')}`));
+        });
+      });
+    },
+    async stop(graceMs = 25_000) {
+      if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
+      const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+      child.kill('SIGTERM');
+      const code = await exited;
+      clearTimeout(timer);
+      return code;
+    },
+  };
+}
