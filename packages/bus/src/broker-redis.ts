@@ -1,0 +1,217 @@
+import type { Redis } from 'ioredis';
+import type { Broker, MessageHandler } from './broker.ts';
+import {
+  assertChannel,
+  assertHandler,
+  assertOnError,
+  assertPayload,
+  deliver,
+  reportToConsole,
+  type ErrorReporter,
+} from './handlers.ts';
+
+export interface RedisBrokerOptions {
+  /** Connected client used for PUBLISH; it can be shared with the rest of the app. */
+  pub: Redis;
+  /**
+   * Connected client used for subscriptions, distinct from `pub`. Other brokers (with other
+   * prefixes) may share it; this broker only touches its own channels.
+   */
+  sub: Redis;
+  /** Prepended to every channel name so apps and tests sharing a Redis stay apart, e.g. `im:`. */
+  prefix: string;
+  /**
+   * Use SPUBLISH/SSUBSCRIBE (sharded pub/sub, Redis 7+) so the same channel names keep working
+   * on Redis Cluster, where each message then travels within one shard only.
+   * @default false
+   */
+  sharded?: boolean;
+  /**
+   * Receives exceptions thrown by handlers and failures of background commands (restoring
+   * subscriptions, unsubscribing).
+   * @default logs with console.error
+   */
+  onError?: (err: unknown) => void;
+}
+
+interface Subscription {
+  handlers: Set<MessageHandler>;
+  /** Settles when Redis confirmed the first SUBSCRIBE for this channel. */
+  confirmed: Promise<void>;
+}
+
+/** Broker over Redis pub/sub. The clients stay the caller's: `close()` does not quit them. */
+export function createRedisBroker(options: RedisBrokerOptions): Broker {
+  validate(options);
+  const { pub, sub, prefix, sharded = false } = options;
+  const onError: ErrorReporter = options.onError ?? reportToConsole;
+  const subscriptions = new Map<string, Subscription>();
+  const resubscribedListeners = new Set<() => void>();
+  let closed = false;
+  let lost = false;
+  let restoreRun = 0;
+
+  // Cluster refuses a multi-channel SSUBSCRIBE across slots, so sharded mode sends one per channel.
+  const sendSubscribe = async (keys: string[]): Promise<void> => {
+    if (sharded) await Promise.all(keys.map((key) => sub.ssubscribe(key)));
+    else await sub.subscribe(...keys);
+  };
+  const sendUnsubscribe = async (keys: string[]): Promise<void> => {
+    if (sharded) await Promise.all(keys.map((key) => sub.sunsubscribe(key)));
+    else await sub.unsubscribe(...keys);
+  };
+
+  const onMessage = (channel: Buffer, payload: Buffer) => {
+    const subscription = subscriptions.get(channel.toString());
+    if (subscription) deliver(subscription.handlers, payload, onError);
+  };
+  const onClose = () => {
+    lost = true;
+  };
+  // ioredis may resubscribe by itself (autoResubscribe), but it cannot tell us when that is
+  // confirmed, and the app may have turned it off. A second SUBSCRIBE to a channel is harmless.
+  const onReady = () => {
+    if (lost) void restore();
+  };
+  const messageEvent = sharded ? 'smessageBuffer' : 'messageBuffer';
+  sub.on(messageEvent, onMessage);
+  sub.on('close', onClose);
+  sub.on('ready', onReady);
+
+  async function restore(): Promise<void> {
+    const run = ++restoreRun;
+    try {
+      const keys = [...subscriptions.keys()];
+      if (keys.length > 0) await sendSubscribe(keys);
+    } catch (err) {
+      // The connection dropped again (the next 'ready' retries) or Redis refused: either way
+      // the broker stays unhealthy until a restore succeeds.
+      if (run === restoreRun && !closed) onError(err);
+      return;
+    }
+    if (run !== restoreRun || closed || sub.status !== 'ready') return;
+    lost = false;
+    for (const listener of resubscribedListeners) {
+      try {
+        listener();
+      } catch (err) {
+        onError(err);
+      }
+    }
+  }
+
+  const assertOpen = () => {
+    if (closed) throw new Error('bus: broker is closed');
+  };
+
+  return {
+    async publish(channel, payload) {
+      assertOpen();
+      assertChannel(channel);
+      assertPayload(payload);
+      const key = prefix + channel;
+      if (sharded) await pub.spublish(key, payload);
+      else await pub.publish(key, payload);
+    },
+
+    async subscribe(channel, handler) {
+      assertOpen();
+      assertChannel(channel);
+      assertHandler(handler);
+      const key = prefix + channel;
+      let subscription = subscriptions.get(key);
+      if (!subscription) {
+        subscription = { handlers: new Set(), confirmed: sendSubscribe([key]) };
+        subscriptions.set(key, subscription);
+      }
+      subscription.handlers.add(handler);
+      try {
+        await subscription.confirmed;
+      } catch (err) {
+        if (subscriptions.get(key) === subscription) {
+          subscription.handlers.delete(handler);
+          if (subscription.handlers.size === 0) subscriptions.delete(key);
+        }
+        throw err;
+      }
+    },
+
+    async unsubscribe(channel, handler) {
+      const key = prefix + channel;
+      const subscription = subscriptions.get(key);
+      if (!subscription?.handlers.delete(handler)) return;
+      if (subscription.handlers.size > 0) return;
+      subscriptions.delete(key);
+      // Sent right away, so a later subscribe() to the same channel queues its SUBSCRIBE behind
+      // this UNSUBSCRIBE on the same connection and Redis applies them in that order.
+      try {
+        await sendUnsubscribe([key]);
+      } catch (err) {
+        // Delivery to the handler already stopped; a leftover Redis subscription only costs
+        // ignored messages.
+        onError(err);
+      }
+    },
+
+    onResubscribed(listener) {
+      if (typeof listener !== 'function') throw new TypeError('bus: listener must be a function');
+      resubscribedListeners.add(listener);
+      return () => {
+        resubscribedListeners.delete(listener);
+      };
+    },
+
+    isHealthy() {
+      return !closed && !lost && sub.status === 'ready';
+    },
+
+    async close() {
+      if (closed) return;
+      closed = true;
+      sub.off(messageEvent, onMessage);
+      sub.off('close', onClose);
+      sub.off('ready', onReady);
+      resubscribedListeners.clear();
+      const keys = [...subscriptions.keys()];
+      subscriptions.clear();
+      // Only over a live connection: a queued UNSUBSCRIBE would hold close() until Redis returns.
+      if (keys.length > 0 && sub.status === 'ready') {
+        await sendUnsubscribe(keys).catch(onError);
+      }
+    },
+  };
+}
+
+function validate(options: RedisBrokerOptions): void {
+  if (typeof options !== 'object' || options === null) {
+    throw new TypeError('createRedisBroker: options { pub, sub, prefix } are required');
+  }
+  const { pub, sub, prefix, sharded, onError } = options;
+  if (typeof pub?.publish !== 'function') {
+    throw new TypeError('createRedisBroker: `pub` must be an ioredis client');
+  }
+  if (typeof sub?.subscribe !== 'function') {
+    throw new TypeError('createRedisBroker: `sub` must be an ioredis client');
+  }
+  if (pub === sub) {
+    throw new TypeError(
+      'createRedisBroker: `pub` and `sub` must be different connections ' +
+        '(a RESP2 connection in subscriber mode cannot publish)',
+    );
+  }
+  for (const [name, client] of [['pub', pub], ['sub', sub]] as const) {
+    if (client.status === 'wait' || client.status === 'end') {
+      throw new Error(
+        `createRedisBroker: \`${name}\` is not connected (status "${client.status}"); ` +
+          'pass a client that is connected or connecting',
+      );
+    }
+  }
+  if (typeof prefix !== 'string') {
+    throw new TypeError('createRedisBroker: `prefix` must be a string (it may be empty)');
+  }
+  if (sharded !== undefined && typeof sharded !== 'boolean') {
+    throw new TypeError('createRedisBroker: `sharded` must be a boolean');
+  }
+  assertOnError(onError);
+}

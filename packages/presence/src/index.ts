@@ -1,0 +1,9 @@
+export type { Presence, PresenceChange, PresenceResync } from './presence.ts';
+export { createRedisPresence, type RedisPresenceOptions } from './presence-redis.ts';
+export {
+  createMemoryPresence,
+  createMemoryPresenceHub,
+  type MemoryPresenceHub,
+  type MemoryPresenceOptions,
+} from './presence-memory.ts';
+export { presenceKeys, type PresenceKeys } from './presence-keys.ts';

@@ -1,0 +1,39 @@
+/**
+ * Redis keys of the presence data. `{...}` is the hash tag: keys sharing it live in one cluster
+ * slot, which is what lets one Lua script update them together.
+ *
+ * A "session" is one registration of a gateway, `<gatewayId>#<random>`: a gateway that lost its
+ * lease re-registers under a new session, so a reaper still cleaning the old one can never
+ * touch the new entries.
+ *
+ * Gateway slot (`{gateways}`):
+ * - `leases`         sorted set, session → lease expiry (ms, Redis server clock)
+ * - `reaping`        sorted set, session being reaped → claim expiry (a reaper that dies
+ *                    mid-way lets another finish)
+ * - `rooms:<session>` set of rooms the session has (or had) connections in
+ *
+ * Room slot (`{<room>}`):
+ * - `users`          hash, userId → connections in the room, cluster-wide
+ * - `gw:<session>`   hash, userId → connections in the room on that session
+ * - `reaped:<session>` tombstone with a TTL: the session was reaped in this room, so a late
+ *                    write from a paused gateway must not recreate its entries
+ */
+export interface PresenceKeys {
+  leases: string;
+  reaping: string;
+  roomsOf(session: string): string;
+  users(room: string): string;
+  gateway(room: string, session: string): string;
+  tombstone(room: string, session: string): string;
+}
+
+export function presenceKeys(prefix: string): PresenceKeys {
+  return {
+    leases: `${prefix}{gateways}:leases`,
+    reaping: `${prefix}{gateways}:reaping`,
+    roomsOf: (session) => `${prefix}{gateways}:rooms:${session}`,
+    users: (room) => `${prefix}{${room}}:users`,
+    gateway: (room, session) => `${prefix}{${room}}:gw:${session}`,
+    tombstone: (room, session) => `${prefix}{${room}}:reaped:${session}`,
+  };
+}
