@@ -8,6 +8,7 @@ import { requestLogger } from './middleware/request-logger.ts';
 import { usersRouter } from './routes/users.ts';
 import { healthRouter } from './routes/health.ts';
 import { avatarsRouter } from './routes/avatars.ts';
+import { historyRouter } from './routes/history.ts';
 
 const JSON_LIMIT = '64kb';
 
@@ -22,7 +23,7 @@ export function createApp(deps: ApiDeps): Koa {
   app.use(errorHandler(deps.logger));
   app.use(koaBody({ json: true, jsonStrict: true, jsonLimit: JSON_LIMIT, multipart: false, urlencoded: false, text: false }));
 
-  for (const router of [healthRouter(ctx), usersRouter(ctx), avatarsRouter(ctx)]) {
+  for (const router of [healthRouter(ctx), usersRouter(ctx), avatarsRouter(ctx), historyRouter(ctx)]) {
     app.use(router.routes());
     app.use(router.allowedMethods());
   }

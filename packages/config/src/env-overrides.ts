@@ -3,7 +3,9 @@
  * bound to numeric or boolean keys are converted before validation so the schema can name the key
  * when a value is wrong.
  */
-const overrides: Record<string, { path: string[]; kind: 'string' | 'number' | 'boolean' }> = {
+type Kind = 'string' | 'number' | 'boolean' | 'list';
+
+const overrides: Record<string, { path: string[]; kind: Kind }> = {
   NODE_ENV: { path: ['system', 'env'], kind: 'string' },
   PORT: { path: ['system', 'port'], kind: 'number' },
   API_PORT: { path: ['system', 'api_port'], kind: 'number' },
@@ -19,6 +21,12 @@ const overrides: Record<string, { path: string[]; kind: 'string' | 'number' | 'b
   JWT_SECRET: { path: ['jwt', 'secret'], kind: 'string' },
   UPLOAD_ROOT: { path: ['upload', 'root'], kind: 'string' },
   GATEWAY_COUNT: { path: ['gateway', 'count'], kind: 'number' },
+  GATEWAY_PORT: { path: ['gateway', 'port'], kind: 'number' },
+  GATEWAY_ID: { path: ['gateway', 'id'], kind: 'string' },
+  GATEWAY_HEARTBEAT_MS: { path: ['gateway', 'heartbeat_ms'], kind: 'number' },
+  PRESENCE_LEASE_MS: { path: ['gateway', 'presence_lease_ms'], kind: 'number' },
+  PRESENCE_HEARTBEAT_MS: { path: ['gateway', 'presence_heartbeat_ms'], kind: 'number' },
+  ALLOWED_ORIGINS: { path: ['gateway', 'allowed_origins'], kind: 'list' },
 };
 
 export function applyEnvOverrides(settings: Record<string, unknown>, env: NodeJS.ProcessEnv): void {
@@ -34,7 +42,8 @@ export function applyEnvOverrides(settings: Record<string, unknown>, env: NodeJS
   }
 }
 
-function convert(raw: string, kind: 'string' | 'number' | 'boolean'): unknown {
+function convert(raw: string, kind: Kind): unknown {
+  if (kind === 'list') return raw.split(',').map((item) => item.trim()).filter(Boolean);
   if (kind === 'number') return /^\d+$/.test(raw.trim()) ? Number(raw) : raw;
   if (kind === 'boolean') {
     if (/^(1|true|yes|on)$/i.test(raw)) return true;

@@ -58,6 +58,9 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
   if (settings.system.env === 'production' && settings.jwt.secret === DEFAULT_JWT_SECRET) {
     throw new ConfigError('config: jwt.secret: the default secret is refused in production; set JWT_SECRET');
   }
+  if (settings.gateway.presence_heartbeat_ms * 2 > settings.gateway.presence_lease_ms) {
+    throw new ConfigError('config: gateway.presence_heartbeat_ms: must be at most half of gateway.presence_lease_ms');
+  }
   settings.email.outbox_dir = resolveFromRoot(settings.email.outbox_dir);
   settings.upload.root = resolveFromRoot(settings.upload.root);
   return deepFreeze({ ...settings, configFile: file });

@@ -51,12 +51,17 @@ export const settingsSchema = z.object({
   gateway: z.object({
     count: z.number().int().min(1).max(64),
     base_port: port,
+    port,
+    id: z.string().regex(/^[A-Za-z0-9._:-]{0,64}$/, 'letters, digits and ._:- only, at most 64'),
     max_payload_bytes: z.number().int().min(256),
     max_content_chars: positiveInt,
     messages_per_second: positiveInt,
-    heartbeat_ms: z.number().int().min(1000),
+    heartbeat_ms: z.number().int().min(200),
     max_buffered_bytes: positiveInt,
     allowed_origins: z.array(z.string()),
+    presence_lease_ms: z.number().int().min(300),
+    presence_heartbeat_ms: z.number().int().min(100),
+    catchup_page_size: z.number().int().min(1).max(5000),
   }),
 });
 

@@ -3,3 +3,14 @@ export { applyMigrations, readMigrations, pingServer, MigrationError, type Migra
 export { poolConfigFromUrl } from './connection-options.ts';
 export { Prisma } from './generated/client.ts';
 export type { User, ChatMessage, File } from './generated/client.ts';
+export {
+  storeChatMessage,
+  messagesAfterId,
+  messagesBySeq,
+  lastSeq,
+  messageWithPeople,
+  type NewChatMessage,
+  type StoreResult,
+  type ChatMessageWithPeople,
+} from './chat-messages.ts';
+export { toChatFrame, downloadPath } from './chat-frames.ts';

@@ -142,6 +142,10 @@ export function expectedDefault(field: Field, columnType: string, enums: readonl
     return { kind: 'literal', sql: sqlString(member?.dbName ?? value) };
   }
   if (typeof value === 'string' && field.type === 'String') return { kind: 'literal', sql: sqlString(value) };
+  // DMMF carries BigInt defaults as strings so they survive JSON.
+  if (typeof value === 'string' && field.type === 'BigInt' && /^-?\d+$/.test(value)) {
+    return { kind: 'number', value: Number(value) };
+  }
   return { kind: 'problem', message: `a literal ${field.type} default is not known to schema-diff` };
 }
 

@@ -17,6 +17,7 @@ CREATE TABLE `users` (
 -- CreateTable
 CREATE TABLE `chat_messages` (
     `id` BIGINT UNSIGNED NOT NULL AUTO_INCREMENT,
+    `seq` BIGINT UNSIGNED NOT NULL,
     `conversation` VARCHAR(32) NOT NULL,
     `sender_id` CHAR(10) NOT NULL,
     `target_id` CHAR(10) NULL,
@@ -24,6 +25,7 @@ CREATE TABLE `chat_messages` (
     `content` TEXT NOT NULL,
     `client_msg_id` VARCHAR(64) NULL,
     `file_id` BIGINT UNSIGNED NULL,
+    `online_count` INTEGER UNSIGNED NOT NULL DEFAULT 0,
     `created_at` DATETIME(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3),
 
     INDEX `chat_messages_conversation_id_idx`(`conversation`, `id`),
@@ -31,7 +33,16 @@ CREATE TABLE `chat_messages` (
     INDEX `chat_messages_target_id_idx`(`target_id`),
     INDEX `chat_messages_file_id_idx`(`file_id`),
     UNIQUE INDEX `chat_messages_sender_id_client_msg_id_key`(`sender_id`, `client_msg_id`),
+    UNIQUE INDEX `chat_messages_conversation_seq_key`(`conversation`, `seq`),
     PRIMARY KEY (`id`)
+) DEFAULT CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci;
+
+-- CreateTable
+CREATE TABLE `conversations` (
+    `conversation` VARCHAR(32) NOT NULL,
+    `last_seq` BIGINT UNSIGNED NOT NULL DEFAULT 0,
+
+    PRIMARY KEY (`conversation`)
 ) DEFAULT CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci;
 
 -- CreateTable

@@ -1,0 +1,290 @@
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer, type WebSocket } from 'ws';
+import type { TokenRevocations, TokenService } from '@im/auth';
+import type { Broker } from '@im/bus';
+import type { Config } from '@im/config';
+import { messagesBySeq, lastSeq, pingDb, toChatFrame, messagesAfterId, type Db } from '@im/db';
+import type { Logger } from '@im/logger';
+import type { Presence } from '@im/presence';
+import { AppError, CloseCode, errors } from '@im/protocol';
+import { Connection } from './connections/connection.ts';
+import { httpRoutes } from './http/http-routes.ts';
+import type { GatewayMetrics } from './http/metrics.ts';
+import { handleMessage, type MessageContext } from './messages/handle-message.ts';
+import { PresenceAnnouncer } from './presence-announcer.ts';
+import { Rooms, errorFields } from './rooms/rooms.ts';
+import type { RoomFeedSource } from './rooms/room-feed.ts';
+import { authorizeUpgrade, type SessionInfo } from './upgrade/authorize-upgrade.ts';
+import { rejectUpgrade } from './upgrade/reject-upgrade.ts';
+
+export interface GatewayDeps {
+  config: Config;
+  logger: Logger;
+  db: Db;
+  broker: Broker;
+  presence: Presence;
+  tokens: TokenService;
+  revocations: TokenRevocations;
+  metrics: GatewayMetrics;
+}
+
+export interface Gateway {
+  server: Server;
+  /** Subscribes the control channels and starts the timers; call before listening. */
+  start(): Promise<void>;
+  /** SIGTERM: refuse new sockets, finish in-flight messages, tell clients to reconnect elsewhere. */
+  drain(): Promise<void>;
+}
+
+/** How long an out-of-order message waits for its predecessors before MySQL fills the gap. */
+const GAP_WAIT_MS = 50;
+/** How often every room checks MySQL for messages whose publish never arrived. */
+const TAIL_CHECK_MS = 5_000;
+
+export function createGateway(deps: GatewayDeps): Gateway {
+  const { config, logger, db, broker, presence, tokens, revocations, metrics } = deps;
+  const settings = config.gateway;
+  const inFlight = new Set<Promise<void>>();
+  const byJti = new Map<string, Set<Connection>>();
+  let draining = false;
+
+  const source: RoomFeedSource = {
+    lastSeq: (room) => lastSeq(db, room),
+    async framesFrom(room, fromSeq, limit) {
+      const rows = await messagesBySeq(db, room, fromSeq, fromSeq + BigInt(limit) - 1n);
+      return rows.map((row) => ({ seq: row.seq, bytes: Buffer.from(JSON.stringify(toChatFrame(row))) }));
+    },
+  };
+  const rooms = new Rooms({
+    broker,
+    source,
+    logger,
+    idleUnsubscribeMs: 30_000,
+    feed: { gapWaitMs: GAP_WAIT_MS, onDelivered: (n) => metrics.deliveries.inc(n) },
+  });
+  const announcer = new PresenceAnnouncer(broker, db, logger);
+  const messageContext: MessageContext = {
+    db,
+    broker,
+    presence,
+    rooms,
+    logger,
+    metrics,
+    maxContentChars: settings.max_content_chars,
+  };
+
+  const wss = new WebSocketServer({
+    noServer: true,
+    perMessageDeflate: false,
+    maxPayload: settings.max_payload_bytes,
+    // Clients that send the token as subprotocols `bearer, <jwt>` get `bearer` back, never the token.
+    handleProtocols: (protocols) => (protocols.has('bearer') ? 'bearer' : false),
+  });
+
+  const server = createServer(
+    httpRoutes({
+      metrics,
+      async isReady() {
+        const mysql = await pingDb(db).then(
+          () => 'ok' as const,
+          () => 'down' as const,
+        );
+        const redis = broker.isHealthy() ? ('ok' as const) : ('down' as const);
+        return { ready: mysql === 'ok' && redis === 'ok' && !draining, checks: { mysql, redis } };
+      },
+    }),
+  );
+  server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
+    socket.on('error', () => socket.destroy());
+    void onUpgrade(request, socket, head);
+  });
+
+  async function onUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    let session: SessionInfo;
+    try {
+      if (draining) throw errors.serviceUnavailable('网关正在重启，请连接其他节点');
+      session = await authorizeUpgrade(request, {
+        tokens,
+        db,
+        allowedOrigins: settings.allowed_origins,
+      });
+    } catch (err) {
+      const error = err instanceof AppError ? err : errors.serviceUnavailable();
+      if (!(err instanceof AppError)) logger.error({ err: errorFields(err) }, 'upgrade check failed');
+      metrics.upgradesRejected.inc({ status: String(error.status) });
+      rejectUpgrade(socket, error);
+      return;
+    }
+    wss.handleUpgrade(request, socket, head, (ws) => void onOpen(ws, session));
+  }
+
+  async function onOpen(ws: WebSocket, session: SessionInfo): Promise<void> {
+    const connection = new Connection(
+      ws,
+      session,
+      { maxBufferedBytes: settings.max_buffered_bytes, messagesPerSecond: settings.messages_per_second },
+      (shed) => {
+        metrics.shed.inc();
+        logger.warn({ user_id: shed.userId, room: shed.room }, 'slow consumer shed');
+        shed.shed();
+      },
+    );
+    metrics.connections.inc();
+    track(byJti, session.claims.jti, connection);
+    const expiry = setTimeout(
+      () => connection.close(CloseCode.TokenExpired, 'token expired'),
+      Math.max(0, session.claims.expiresAt.getTime() - Date.now()),
+    );
+
+    // Frames are handled one at a time per socket, so a sender's messages keep their order.
+    let queue = Promise.resolve();
+    ws.on('message', (raw, isBinary) => {
+      queue = queue.then(() => trackInFlight(handleMessage(messageContext, connection, raw, isBinary)));
+    });
+    ws.on('pong', () => {
+      connection.alive = true;
+    });
+    ws.on('error', () => {});
+    const closed = new Promise<void>((resolve) => ws.once('close', () => resolve()));
+
+    let joined = false;
+    try {
+      if (session.lastId !== undefined) connection.startCatchUp();
+      await rooms.join(connection);
+      joined = true;
+      const { firstConnection, onlineCount } = await presence.connect(session.room, session.user.userId);
+      if (firstConnection) await announcer.joined(session.room, session.user, onlineCount);
+      if (session.lastId !== undefined) await catchUp(connection, session.lastId);
+    } catch (err) {
+      logger.error({ err: errorFields(err), room: session.room }, 'joining a room failed');
+      metrics.redisErrors.inc({ operation: 'join' });
+      connection.close(CloseCode.ServiceRestart, 'try again');
+    }
+
+    await closed;
+    clearTimeout(expiry);
+    metrics.connections.dec();
+    untrack(byJti, session.claims.jti, connection);
+    if (!joined) return;
+    rooms.leave(connection);
+    try {
+      const { lastConnection, onlineCount } = await presence.disconnect(session.room, session.user.userId);
+      if (lastConnection) await announcer.left(session.room, session.user, onlineCount);
+    } catch (err) {
+      metrics.redisErrors.inc({ operation: 'presence' });
+      logger.warn({ err: errorFields(err) }, 'presence disconnect failed');
+    }
+  }
+
+  /** Sends every stored message after `lastId`, page by page, then releases the live queue. */
+  async function catchUp(connection: Connection, lastId: bigint): Promise<void> {
+    let cursor = lastId;
+    for (;;) {
+      const rows = await messagesAfterId(db, connection.room, cursor, settings.catchup_page_size);
+      for (const row of rows) {
+        connection.sendHistory(row.seq, Buffer.from(JSON.stringify(toChatFrame(row))));
+        cursor = row.id;
+      }
+      if (rows.length < settings.catchup_page_size || !connection.isOpen) break;
+      await waitForDrain(connection.ws, settings.max_buffered_bytes / 2);
+    }
+    connection.finishCatchUp();
+  }
+
+  function trackInFlight(work: Promise<void>): Promise<void> {
+    const done = work.catch((err) => logger.error({ err: errorFields(err) }, 'message handling failed'));
+    inFlight.add(done);
+    return done.finally(() => inFlight.delete(done));
+  }
+
+  // Logout on any API replica closes that token's sockets here.
+  const onRevoked = (payload: Buffer) => {
+    for (const connection of byJti.get(payload.toString()) ?? []) connection.close(CloseCode.TokenRevoked, 'logged out');
+  };
+
+  let heartbeat: NodeJS.Timeout | undefined;
+  let tailCheck: NodeJS.Timeout | undefined;
+  let unsubscribeResync: (() => void) | undefined;
+
+  return {
+    server,
+
+    async start() {
+      await broker.subscribe('revocations', onRevoked);
+      presence.onReaped(({ room, userId, onlineCount }) => void announcer.leftById(room, userId, onlineCount));
+      presence.onResynced(({ room, userId, onlineCount, online }) =>
+        void (online ? announcer.joinedById(room, userId, onlineCount) : announcer.leftById(room, userId, onlineCount)),
+      );
+      await presence.start();
+      // After Redis comes back: fetch what pub/sub lost, and re-check tokens revoked meanwhile.
+      unsubscribeResync = broker.onResubscribed(() => {
+        logger.info('redis subscriptions restored; resyncing rooms from MySQL');
+        void rooms.resyncAll();
+        void recheckRevocations();
+      });
+      heartbeat = setInterval(() => {
+        for (const connection of rooms.allConnections()) {
+          if (!connection.alive) {
+            connection.ws.terminate();
+            continue;
+          }
+          connection.alive = false;
+          connection.ws.ping();
+        }
+      }, settings.heartbeat_ms);
+      tailCheck = setInterval(() => void rooms.resyncAll(), TAIL_CHECK_MS);
+      heartbeat.unref();
+      tailCheck.unref();
+    },
+
+    async drain() {
+      draining = true;
+      clearInterval(heartbeat);
+      clearInterval(tailCheck);
+      unsubscribeResync?.();
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+      }).catch(() => {});
+      await Promise.allSettled([...inFlight]);
+      const closedAll = [...wss.clients].map(
+        (ws) => new Promise<void>((resolve) => (ws.readyState === ws.CLOSED ? resolve() : ws.once('close', () => resolve()))),
+      );
+      for (const ws of wss.clients) ws.close(CloseCode.ServiceRestart, 'gateway restarting: reconnect with last_id');
+      await Promise.race([Promise.all(closedAll), new Promise((resolve) => setTimeout(resolve, 3_000))]);
+      for (const ws of wss.clients) ws.terminate();
+      const left = await presence.stop().catch(() => []);
+      await Promise.allSettled(left.map(({ room, userId, onlineCount }) => announcer.leftById(room, userId, onlineCount)));
+      await rooms.close();
+      await broker.unsubscribe('revocations', onRevoked).catch(() => {});
+    },
+  };
+
+  /** A logout published while our subscription was down was missed: ask Redis directly. */
+  async function recheckRevocations(): Promise<void> {
+    for (const [jti, connections] of byJti) {
+      if (!(await revocations.isRevoked(jti).catch(() => false))) continue;
+      for (const connection of connections) connection.close(CloseCode.TokenRevoked, 'logged out');
+    }
+  }
+}
+
+function track(index: Map<string, Set<Connection>>, key: string, connection: Connection): void {
+  let set = index.get(key);
+  if (!set) index.set(key, (set = new Set()));
+  set.add(connection);
+}
+
+function untrack(index: Map<string, Set<Connection>>, key: string, connection: Connection): void {
+  const set = index.get(key);
+  set?.delete(connection);
+  if (set?.size === 0) index.delete(key);
+}
+
+/** Waits until the socket's send buffer is below `bytes` (or it closed), polling cheaply. */
+async function waitForDrain(ws: WebSocket, bytes: number): Promise<void> {
+  while (ws.readyState === ws.OPEN && ws.bufferedAmount > bytes) {
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}

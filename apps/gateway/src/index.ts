@@ -1,0 +1,74 @@
+// Wiring only: config, connections, the gateway, its port, shutdown.
+import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import { createRedisRevocations, createTokenService } from '@im/auth';
+import { createRedisBroker } from '@im/bus';
+import { ConfigError, loadConfig, type Config } from '@im/config';
+import { createDb, pingDb } from '@im/db';
+import { createLogger } from '@im/logger';
+import { createRedisPresence } from '@im/presence';
+import { checkMysql, connectRedis, exitWithMessage, onShutdown, StartupError } from '@im/runtime';
+import { createGateway } from './gateway.ts';
+import { createMetrics } from './http/metrics.ts';
+
+let config: Config;
+try {
+  config = loadConfig();
+} catch (err) {
+  if (err instanceof ConfigError) exitWithMessage(err.message);
+  throw err;
+}
+const gatewayId = config.gateway.id || `${hostname()}-${config.gateway.port}-${randomBytes(3).toString('hex')}`;
+const logger = createLogger({ service: 'gateway', level: config.log.level }).child({ gateway: gatewayId });
+
+try {
+  const prefix = config.redis.prefix;
+  // Commands, and a second connection for subscriptions (a subscribed connection can do nothing else).
+  const redis = await connectRedis(config.redis.url, { name: `gateway-${gatewayId}` });
+  const sub = await connectRedis(config.redis.url, { name: `gateway-${gatewayId}-sub`, maxRetriesPerRequest: null });
+  const db = createDb({ url: config.mysql.url, connectionLimit: config.mysql.connection_limit });
+  await checkMysql('gateway', () => pingDb(db), config.mysql.url);
+
+  const metrics = createMetrics(gatewayId);
+  const onRedisError = (operation: string) => (err: unknown) => {
+    metrics.redisErrors.inc({ operation });
+    logger.warn({ err: { message: (err as Error)?.message } }, `redis ${operation} error`);
+  };
+  const broker = createRedisBroker({ pub: redis, sub, prefix, onError: onRedisError('bus') });
+  const presence = createRedisPresence({
+    redis,
+    prefix,
+    gatewayId,
+    leaseMs: config.gateway.presence_lease_ms,
+    heartbeatMs: config.gateway.presence_heartbeat_ms,
+    onError: onRedisError('presence'),
+  });
+  const revocations = createRedisRevocations({ redis, prefix });
+  const tokens = createTokenService({
+    secret: config.jwt.secret,
+    issuer: config.jwt.issuer,
+    expiresInSeconds: config.jwt.expires_in_seconds,
+    revocations,
+  });
+
+  const gateway = createGateway({ config, logger, db, broker, presence, tokens, revocations, metrics });
+  await gateway.start();
+  gateway.server.listen(config.gateway.port, config.system.host);
+  await new Promise<void>((resolve, reject) => {
+    gateway.server.once('listening', resolve);
+    gateway.server.once('error', reject);
+  });
+  logger.info({ url: `ws://${config.system.host}:${config.gateway.port}` }, 'gateway listening');
+
+  onShutdown(logger, async () => {
+    await gateway.drain();
+    await broker.close();
+    await db.$disconnect();
+    redis.disconnect();
+    sub.disconnect();
+  });
+} catch (err) {
+  if (err instanceof StartupError) exitWithMessage(err.message);
+  logger.fatal({ err: { message: (err as Error).message } }, 'gateway failed to start');
+  process.exit(1);
+}

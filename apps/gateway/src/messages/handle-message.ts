@@ -1,0 +1,115 @@
+import type { RawData } from 'ws';
+import type { Broker } from '@im/bus';
+import { storeChatMessage, toChatFrame, type Db } from '@im/db';
+import type { Logger } from '@im/logger';
+import type { Presence } from '@im/presence';
+import { CloseCode, ErrorCode, MsgType } from '@im/protocol';
+import type { Connection } from '../connections/connection.ts';
+import type { GatewayMetrics } from '../http/metrics.ts';
+import { roomChannel, errorFields, type Rooms } from '../rooms/rooms.ts';
+import { encodeMessage } from '../rooms/wire.ts';
+import { clientFrameSchema } from './client-frame.ts';
+
+export interface MessageContext {
+  db: Db;
+  broker: Broker;
+  presence: Presence;
+  rooms: Rooms;
+  logger: Logger;
+  metrics: GatewayMetrics;
+  maxContentChars: number;
+}
+
+/** Refused frames in a row before a flooding client is disconnected. */
+const MAX_FLOOD_STRIKES = 50;
+
+/**
+ * One client frame: validate, store, then fan out. Problems go back to the sender only, as a
+ * `msg_type: 1` frame with an envelope code; nothing here closes another user's socket.
+ */
+export async function handleMessage(ctx: MessageContext, connection: Connection, raw: RawData, isBinary: boolean) {
+  const refuse = (reason: string, code: number, content: string, clientMsgId?: string) => {
+    ctx.metrics.framesRejected.inc({ reason });
+    connection.sendError(code, content, clientMsgId);
+  };
+
+  if (!connection.allowMessage()) {
+    connection.floodStrikes += 1;
+    if (connection.floodStrikes > MAX_FLOOD_STRIKES) {
+      connection.close(CloseCode.PolicyViolation, 'too many messages');
+      return;
+    }
+    return refuse('rate', ErrorCode.TooManyRequests, '发送过于频繁，请稍后再试');
+  }
+  connection.floodStrikes = 0;
+
+  if (isBinary) return refuse('binary', ErrorCode.InvalidParameter, '只接受 JSON 文本帧');
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(rawText(raw));
+  } catch {
+    return refuse('json', ErrorCode.InvalidParameter, '消息不是合法的 JSON');
+  }
+  const result = clientFrameSchema.safeParse(parsed);
+  const clientMsgId = clientMsgIdOf(parsed);
+  if (!result.success) {
+    const issue = result.error.issues[0]!;
+    return refuse('invalid', ErrorCode.InvalidParameter, `${issue.path.join('.') || '消息'}: ${issue.message}`, clientMsgId);
+  }
+  const frame = result.data;
+  if (frame.msg_type !== MsgType.Text) {
+    return refuse('file', ErrorCode.InvalidParameter, '文件和图片消息需引用已上传的文件（尚未开放）', clientMsgId);
+  }
+  const content = frame.content.trim();
+  if (content.length === 0) return refuse('empty', ErrorCode.InvalidParameter, 'content 不能为空', clientMsgId);
+  if ([...content].length > ctx.maxContentChars) {
+    return refuse('long', ErrorCode.PayloadRejected, `content 最多 ${ctx.maxContentChars} 个字符`, clientMsgId);
+  }
+
+  const { session } = connection;
+  let stored;
+  try {
+    const onlineCount = await ctx.presence.onlineCount(session.room).catch(() => 0);
+    stored = await storeChatMessage(ctx.db, {
+      conversation: session.room,
+      senderId: session.user.userId,
+      targetId: session.target?.userId ?? null,
+      msgType: frame.msg_type,
+      content,
+      clientMsgId: frame.client_msg_id ?? null,
+      fileId: null,
+      onlineCount,
+    });
+  } catch (err) {
+    ctx.logger.error({ err: errorFields(err), room: session.room }, 'storing a message failed');
+    return refuse('store', ErrorCode.ServiceUnavailable, '消息未能保存，请稍后重发（带相同 client_msg_id 不会重复）', clientMsgId);
+  }
+
+  const frameJson = JSON.stringify(toChatFrame(stored.message));
+  if (stored.duplicate) {
+    // A resend: the sender gets the original back as its acknowledgement; nobody else sees it again.
+    connection.send(Buffer.from(frameJson));
+    return;
+  }
+  ctx.metrics.messagesIn.inc();
+  const seq = stored.message.seq;
+  ctx.rooms.acceptLocal(session.room, seq, Buffer.from(frameJson));
+  try {
+    await ctx.broker.publish(roomChannel(session.room), encodeMessage(seq, frameJson));
+  } catch (err) {
+    // Stored, so not lost: other gateways find it in MySQL on their next resync.
+    ctx.metrics.redisErrors.inc({ operation: 'publish' });
+    ctx.logger.warn({ err: errorFields(err), room: session.room }, 'publish failed; peers will resync');
+  }
+}
+
+function rawText(raw: RawData): string {
+  if (Array.isArray(raw)) return Buffer.concat(raw).toString('utf8');
+  return Buffer.from(raw as ArrayBuffer).toString('utf8');
+}
+
+/** The client's id for the message, if it sent a usable one, so errors can name the message. */
+function clientMsgIdOf(parsed: unknown): string | undefined {
+  const value = (parsed as { client_msg_id?: unknown } | null)?.client_msg_id;
+  return typeof value === 'string' && /^[A-Za-z0-9_.:-]{1,64}$/.test(value) ? value : undefined;
+}

@@ -1,0 +1,142 @@
+import type { Connection } from '../connections/connection.ts';
+
+/** A stored message ready to send: its place in the conversation and the frame's bytes. */
+export interface SequencedFrame {
+  seq: bigint;
+  bytes: Buffer;
+}
+
+export interface RoomFeedSource {
+  /** The conversation's latest stored seq. */
+  lastSeq(room: string): Promise<bigint>;
+  /** Stored messages with seq ≥ fromSeq, in order (at most `limit`). */
+  framesFrom(room: string, fromSeq: bigint, limit: number): Promise<SequencedFrame[]>;
+}
+
+export interface RoomFeedOptions {
+  /** How long an out-of-order frame waits for the ones before it before history fills the gap. */
+  gapWaitMs: number;
+  onError(err: unknown): void;
+  /** Called once per frame delivered to local sockets, with how many sockets got it. */
+  onDelivered?(recipients: number): void;
+}
+
+const FILL_PAGE = 500;
+
+/**
+ * Delivers one conversation's messages to this gateway's sockets in stored order. Messages come
+ * from Redis (fast, but may arrive out of order from different gateways, or not at all while
+ * Redis is away) and from this gateway's own sends. `seq` has no gaps, so a jump shows a missing
+ * message: it is awaited briefly, then read from MySQL — history is the truth.
+ */
+export class RoomFeed {
+  readonly connections = new Set<Connection>();
+  private nextSeq: bigint | undefined;
+  private early: SequencedFrame[] = [];
+  private readonly held = new Map<bigint, Buffer>();
+  private gapTimer: NodeJS.Timeout | undefined;
+  private filling: Promise<void> | undefined;
+  private ready: Promise<void> | undefined;
+
+  constructor(
+    readonly room: string,
+    private readonly source: RoomFeedSource,
+    private readonly options: RoomFeedOptions,
+  ) {}
+
+  /**
+   * Learns where the conversation stands. Call after the Redis subscription is confirmed, so
+   * every message stored later either arrives through Redis or is found by a resync.
+   */
+  start(): Promise<void> {
+    this.ready ??= this.init();
+    return this.ready;
+  }
+
+  private async init(): Promise<void> {
+    this.nextSeq = (await this.source.lastSeq(this.room)) + 1n;
+    const early = this.early;
+    this.early = [];
+    for (const frame of early) this.accept(frame.seq, frame.bytes);
+  }
+
+  /** A stored message, from Redis or from a local send, possibly out of order or repeated. */
+  accept(seq: bigint, bytes: Buffer): void {
+    if (this.nextSeq === undefined) {
+      this.early.push({ seq, bytes });
+      return;
+    }
+    if (seq < this.nextSeq) return;
+    if (seq > this.nextSeq) {
+      this.held.set(seq, bytes);
+      this.scheduleGapFill();
+      return;
+    }
+    this.emit(seq, bytes);
+    this.releaseHeld();
+  }
+
+  /** A presence frame: not stored, so not ordered; goes to every socket at once. */
+  broadcast(bytes: Buffer): void {
+    for (const connection of this.connections) connection.send(bytes);
+  }
+
+  /**
+   * Reads what this gateway may have missed from MySQL (after Redis came back, or on the periodic
+   * check), and delivers it in order.
+   */
+  resync(): Promise<void> {
+    this.filling ??= this.fillFromHistory().finally(() => {
+      this.filling = undefined;
+    });
+    return this.filling;
+  }
+
+  close(): void {
+    clearTimeout(this.gapTimer);
+    this.connections.clear();
+    this.held.clear();
+  }
+
+  private emit(seq: bigint, bytes: Buffer): void {
+    let recipients = 0;
+    for (const connection of this.connections) if (connection.deliver(seq, bytes)) recipients += 1;
+    this.nextSeq = seq + 1n;
+    this.options.onDelivered?.(recipients);
+  }
+
+  private releaseHeld(): void {
+    for (let bytes = this.held.get(this.nextSeq!); bytes; bytes = this.held.get(this.nextSeq!)) {
+      this.held.delete(this.nextSeq!);
+      this.emit(this.nextSeq!, bytes);
+    }
+    if (this.held.size === 0) {
+      clearTimeout(this.gapTimer);
+      this.gapTimer = undefined;
+    }
+  }
+
+  private scheduleGapFill(): void {
+    if (this.gapTimer) return;
+    this.gapTimer = setTimeout(() => {
+      this.gapTimer = undefined;
+      if (this.held.size > 0) void this.resync();
+    }, this.options.gapWaitMs);
+  }
+
+  private async fillFromHistory(): Promise<void> {
+    try {
+      await this.start();
+      for (;;) {
+        const frames = await this.source.framesFrom(this.room, this.nextSeq!, FILL_PAGE);
+        for (const frame of frames) this.accept(frame.seq, frame.bytes);
+        if (frames.length < FILL_PAGE) break;
+      }
+      // Held frames beyond what history had (should not happen: a later seq commits after earlier ones).
+      if (this.held.size > 0) this.scheduleGapFill();
+    } catch (err) {
+      this.options.onError(err);
+      if (this.held.size > 0) this.scheduleGapFill();
+    }
+  }
+}

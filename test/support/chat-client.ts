@@ -1,0 +1,98 @@
+import { WebSocket } from 'ws';
+
+export interface ConnectOptions {
+  token: string;
+  /** `groups` or `private` */
+  kind?: 'groups' | 'private';
+  targetId?: string;
+  lastId?: number | string;
+  /** How the token travels. @default 'query' */
+  tokenIn?: 'query' | 'header' | 'subprotocol';
+  origin?: string;
+}
+
+/** A real `ws` client that records every frame, for black-box tests. */
+export class ChatClient {
+  readonly frames: any[] = [];
+  readonly closed: Promise<{ code: number; reason: string }>;
+  private waiters = new Set<() => void>();
+
+  private constructor(readonly ws: WebSocket) {
+    ws.on('message', (data) => {
+      this.frames.push(JSON.parse(String(data)));
+      for (const wake of this.waiters) wake();
+    });
+    this.closed = new Promise((resolve) => ws.once('close', (code, reason) => resolve({ code, reason: String(reason) })));
+    this.closed.then(() => {
+      for (const wake of this.waiters) wake();
+    });
+  }
+
+  static url(base: string, options: ConnectOptions): string {
+    const url = new URL(`${base.replace(/^http/, 'ws')}/api/chat_${options.kind ?? 'groups'}`);
+    if (options.targetId) url.searchParams.set('target_id', options.targetId);
+    if (options.lastId !== undefined) url.searchParams.set('last_id', String(options.lastId));
+    if ((options.tokenIn ?? 'query') === 'query') url.searchParams.set('Authorization', `bearer ${options.token}`);
+    return url.toString();
+  }
+
+  static async connect(base: string, options: ConnectOptions): Promise<ChatClient> {
+    const headers: Record<string, string> = {};
+    if (options.tokenIn === 'header') headers.authorization = `Bearer ${options.token}`;
+    if (options.origin) headers.origin = options.origin;
+    const protocols = options.tokenIn === 'subprotocol' ? ['bearer', options.token] : undefined;
+    const ws = new WebSocket(ChatClient.url(base, options), protocols, { headers });
+    const client = new ChatClient(ws);
+    await new Promise<void>((resolve, reject) => {
+      ws.once('open', () => resolve());
+      ws.once('error', reject);
+      ws.once('unexpected-response', (_req, res) => {
+        let body = '';
+        res.on('data', (chunk: Buffer) => (body += chunk));
+        res.on('end', () => reject(Object.assign(new Error(`upgrade refused: ${res.statusCode} ${body}`), { status: res.statusCode, body })));
+      });
+    });
+    return client;
+  }
+
+  send(frame: unknown): void {
+    this.ws.send(typeof frame === 'string' ? frame : JSON.stringify(frame));
+  }
+
+  /** Resolves with the first recorded frame (from `from` on) matching `match`. */
+  next(match: (frame: any) => boolean, timeoutMs = 10_000, from = 0): Promise<any> {
+    return new Promise((resolve, reject) => {
+      const check = () => {
+        const found = this.frames.slice(from).find(match);
+        if (found) {
+          done();
+          resolve(found);
+        } else if (this.ws.readyState === WebSocket.CLOSED) {
+          done();
+          reject(new Error(`socket closed before a matching frame; got ${JSON.stringify(this.frames.slice(-5))}`));
+        }
+      };
+      const timer = setTimeout(() => {
+        done();
+        reject(new Error(`no matching frame within ${timeoutMs} ms; last frames: ${JSON.stringify(this.frames.slice(-5))}`));
+      }, timeoutMs);
+      const done = () => {
+        clearTimeout(timer);
+        this.waiters.delete(check);
+      };
+      this.waiters.add(check);
+      check();
+    });
+  }
+
+  /** Waits until `count` chat messages (frames with an id) have arrived. */
+  async messages(count: number, timeoutMs = 10_000): Promise<any[]> {
+    await this.next(() => this.frames.filter((f) => f.id !== undefined).length >= count, timeoutMs);
+    return this.frames.filter((f) => f.id !== undefined);
+  }
+
+  close(): Promise<{ code: number; reason: string }> {
+    if (this.ws.readyState !== WebSocket.CLOSED) this.ws.close();
+    return this.closed;
+  }
+}
