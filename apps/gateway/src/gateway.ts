@@ -11,7 +11,7 @@ import { AppError, CloseCode, errors } from '@im/protocol';
 import { Connection } from './connections/connection.ts';
 import { httpRoutes } from './http/http-routes.ts';
 import type { GatewayMetrics } from './http/metrics.ts';
-import { handleMessage, type MessageContext } from './messages/handle-message.ts';
+import { admitFrame, handleMessage, type MessageContext } from './messages/handle-message.ts';
 import { PresenceAnnouncer } from './presence-announcer.ts';
 import { Rooms, errorFields } from './rooms/rooms.ts';
 import type { RoomFeedSource } from './rooms/room-feed.ts';
@@ -137,11 +137,6 @@ export function createGateway(deps: GatewayDeps): Gateway {
       Math.max(0, session.claims.expiresAt.getTime() - Date.now()),
     );
 
-    // Frames are handled one at a time per socket, so a sender's messages keep their order.
-    let queue = Promise.resolve();
-    ws.on('message', (raw, isBinary) => {
-      queue = queue.then(() => trackInFlight(handleMessage(messageContext, connection, raw, isBinary)));
-    });
     ws.on('pong', () => {
       connection.alive = true;
     });
@@ -149,19 +144,30 @@ export function createGateway(deps: GatewayDeps): Gateway {
     const closed = new Promise<void>((resolve) => ws.once('close', () => resolve()));
 
     let joined = false;
-    try {
-      if (session.lastId !== undefined) connection.startCatchUp();
-      await rooms.join(connection);
-      joined = true;
-      const { firstConnection, onlineCount } = await presence.connect(session.room, session.user.userId);
-      if (firstConnection) await announcer.joined(session.room, session.user, onlineCount);
-      if (session.lastId !== undefined) await catchUp(connection, session.lastId);
-    } catch (err) {
-      logger.error({ err: errorFields(err), room: session.room }, 'joining a room failed');
-      metrics.redisErrors.inc({ operation: 'join' });
-      connection.close(CloseCode.ServiceRestart, 'try again');
-    }
+    const ready = (async () => {
+      try {
+        if (session.lastId !== undefined) connection.startCatchUp();
+        await rooms.join(connection);
+        joined = true;
+        const { firstConnection, onlineCount } = await presence.connect(session.room, session.user.userId);
+        if (firstConnection) await announcer.joined(session.room, session.user, onlineCount);
+        if (session.lastId !== undefined) await catchUp(connection, session.lastId);
+      } catch (err) {
+        logger.error({ err: errorFields(err), room: session.room }, 'joining a room failed');
+        metrics.redisErrors.inc({ operation: 'join' });
+        connection.close(CloseCode.ServiceRestart, 'try again');
+      }
+    })();
 
+    // Frames wait until the socket is in its room, then run one at a time, so a sender's
+    // messages keep their order and count it as online.
+    let queue = ready;
+    ws.on('message', (raw, isBinary) => {
+      if (!admitFrame(messageContext, connection)) return;
+      queue = queue.then(() => trackInFlight(handleMessage(messageContext, connection, raw, isBinary)));
+    });
+
+    await ready;
     await closed;
     clearTimeout(expiry);
     metrics.connections.dec();

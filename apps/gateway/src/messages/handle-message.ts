@@ -24,7 +24,23 @@ export interface MessageContext {
 const MAX_FLOOD_STRIKES = 50;
 
 /**
- * One client frame: validate, store, then fan out. Problems go back to the sender only, as a
+ * Runs as each frame arrives, before it is queued: a flooding client is answered at once and its
+ * frames never pile up in memory. Returns whether the frame may be handled.
+ */
+export function admitFrame(ctx: MessageContext, connection: Connection): boolean {
+  if (connection.allowMessage()) {
+    connection.floodStrikes = 0;
+    return true;
+  }
+  connection.floodStrikes += 1;
+  ctx.metrics.framesRejected.inc({ reason: 'rate' });
+  if (connection.floodStrikes > MAX_FLOOD_STRIKES) connection.close(CloseCode.PolicyViolation, 'too many messages');
+  else connection.sendError(ErrorCode.TooManyRequests, '发送过于频繁，请稍后再试');
+  return false;
+}
+
+/**
+ * One admitted client frame: validate, store, then fan out. Problems go back to the sender only, as a
  * `msg_type: 1` frame with an envelope code; nothing here closes another user's socket.
  */
 export async function handleMessage(ctx: MessageContext, connection: Connection, raw: RawData, isBinary: boolean) {
@@ -32,16 +48,6 @@ export async function handleMessage(ctx: MessageContext, connection: Connection,
     ctx.metrics.framesRejected.inc({ reason });
     connection.sendError(code, content, clientMsgId);
   };
-
-  if (!connection.allowMessage()) {
-    connection.floodStrikes += 1;
-    if (connection.floodStrikes > MAX_FLOOD_STRIKES) {
-      connection.close(CloseCode.PolicyViolation, 'too many messages');
-      return;
-    }
-    return refuse('rate', ErrorCode.TooManyRequests, '发送过于频繁，请稍后再试');
-  }
-  connection.floodStrikes = 0;
 
   if (isBinary) return refuse('binary', ErrorCode.InvalidParameter, '只接受 JSON 文本帧');
   let parsed: unknown;
