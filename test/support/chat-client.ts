@@ -9,6 +9,13 @@ export interface ConnectOptions {
   /** How the token travels. @default 'query' */
   tokenIn?: 'query' | 'header' | 'subprotocol';
   origin?: string;
+  /** Wait for the gateway's welcome notice (in the room, counted online, caught up). @default true */
+  waitForWelcome?: boolean;
+}
+
+/** The notice a gateway sends once a socket is in its room (and caught up, with last_id). */
+export function isWelcome(frame: any): boolean {
+  return frame.msg_type === 1 && frame.code === 0;
 }
 
 /** A real `ws` client that records every frame, for black-box tests. */
@@ -52,6 +59,7 @@ export class ChatClient {
         res.on('end', () => reject(Object.assign(new Error(`upgrade refused: ${res.statusCode} ${body}`), { status: res.statusCode, body })));
       });
     });
+    if (options.waitForWelcome ?? true) await client.next(isWelcome);
     return client;
   }
 

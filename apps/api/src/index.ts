@@ -24,12 +24,13 @@ try {
   const storage = createLocalStorage(config.upload.root);
 
   const app = createApp({ config, logger, db, redis, mail, storage });
-  const server = app.listen(config.system.port, config.system.host);
+  // api_port, not the public port: that belongs to the front door (nginx or the start command's proxy).
+  const server = app.listen(config.system.api_port, config.system.host);
   await new Promise<void>((resolve, reject) => {
     server.once('listening', resolve);
     server.once('error', reject);
   });
-  logger.info({ url: `http://${config.system.host}:${config.system.port}` }, 'api listening');
+  logger.info({ url: `http://${config.system.host}:${config.system.api_port}` }, 'api listening');
 
   onShutdown(logger, async () => {
     // Stop accepting, let in-flight requests finish, then close what they used.

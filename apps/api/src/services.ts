@@ -20,7 +20,7 @@ export interface ApiContext extends ApiDeps {
 export function buildServices(deps: ApiDeps): ApiContext {
   const { config, redis } = deps;
   const prefix = config.redis.prefix;
-  const revocations = createRedisRevocations({ redis, prefix });
+  const revocations = createRedisRevocations({ redis, prefix, sharded: config.redis.sharded_pubsub });
   return {
     ...deps,
     revocations,

@@ -7,7 +7,7 @@ import type { Config } from '@im/config';
 import { messagesBySeq, lastSeq, pingDb, toChatFrame, messagesAfterId, type Db } from '@im/db';
 import type { Logger } from '@im/logger';
 import type { Presence } from '@im/presence';
-import { AppError, CloseCode, errors } from '@im/protocol';
+import { AppError, CloseCode, errors, systemFrame } from '@im/protocol';
 import { Connection } from './connections/connection.ts';
 import { httpRoutes } from './http/http-routes.ts';
 import type { GatewayMetrics } from './http/metrics.ts';
@@ -61,6 +61,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
     source,
     logger,
     idleUnsubscribeMs: 30_000,
+    onReceived: (ms) => metrics.fanoutLatency.observe(Math.max(0, ms) / 1000),
     feed: { gapWaitMs: GAP_WAIT_MS, onDelivered: (n) => metrics.deliveries.inc(n) },
   });
   const announcer = new PresenceAnnouncer(broker, db, logger);
@@ -152,6 +153,8 @@ export function createGateway(deps: GatewayDeps): Gateway {
         const { firstConnection, onlineCount } = await presence.connect(session.room, session.user.userId);
         if (firstConnection) await announcer.joined(session.room, session.user, onlineCount);
         if (session.lastId !== undefined) await catchUp(connection, session.lastId);
+        // Tells the client it is in the room, counted online, and (with last_id) caught up.
+        connection.send(Buffer.from(JSON.stringify({ ...systemFrame(0, '已进入聊天室'), online_count: onlineCount })));
       } catch (err) {
         logger.error({ err: errorFields(err), room: session.room }, 'joining a room failed');
         metrics.redisErrors.inc({ operation: 'join' });

@@ -34,7 +34,7 @@ try {
     metrics.redisErrors.inc({ operation });
     logger.warn({ err: { message: (err as Error)?.message } }, `redis ${operation} error`);
   };
-  const broker = createRedisBroker({ pub: redis, sub, prefix, onError: onRedisError('bus') });
+  const broker = createRedisBroker({ pub: redis, sub, prefix, sharded: config.redis.sharded_pubsub, onError: onRedisError('bus') });
   const presence = createRedisPresence({
     redis,
     prefix,
@@ -43,7 +43,7 @@ try {
     heartbeatMs: config.gateway.presence_heartbeat_ms,
     onError: onRedisError('presence'),
   });
-  const revocations = createRedisRevocations({ redis, prefix });
+  const revocations = createRedisRevocations({ redis, prefix, sharded: config.redis.sharded_pubsub });
   const tokens = createTokenService({
     secret: config.jwt.secret,
     issuer: config.jwt.issuer,

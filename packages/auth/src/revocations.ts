@@ -15,13 +15,21 @@ export function revocationChannel(prefix: string): string {
   return `${prefix}revocations`;
 }
 
-export function createRedisRevocations({ redis, prefix }: { redis: Redis; prefix: string }): TokenRevocations {
+export interface RedisRevocationsOptions {
+  redis: Redis;
+  prefix: string;
+  /** Publish with SPUBLISH, matching gateways that use sharded pub/sub. @default false */
+  sharded?: boolean;
+}
+
+export function createRedisRevocations({ redis, prefix, sharded = false }: RedisRevocationsOptions): TokenRevocations {
   const key = (jti: string) => `${prefix}revoked:${jti}`;
   return {
     async revoke(jti, expiresAt) {
       const ttlMs = Math.max(1, expiresAt.getTime() - Date.now());
       await redis.set(key(jti), '1', 'PX', ttlMs);
-      await redis.publish(revocationChannel(prefix), jti);
+      if (sharded) await redis.spublish(revocationChannel(prefix), jti);
+      else await redis.publish(revocationChannel(prefix), jti);
     },
     async isRevoked(jti) {
       return (await redis.exists(key(jti))) === 1;

@@ -13,6 +13,7 @@ const overrides: Record<string, { path: string[]; kind: Kind }> = {
   DATABASE_URL: { path: ['mysql', 'url'], kind: 'string' },
   REDIS_URL: { path: ['redis', 'url'], kind: 'string' },
   REDIS_PREFIX: { path: ['redis', 'prefix'], kind: 'string' },
+  REDIS_SHARDED_PUBSUB: { path: ['redis', 'sharded_pubsub'], kind: 'boolean' },
   LOG_LEVEL: { path: ['log', 'level'], kind: 'string' },
   EMAIL_VERIFICATION: { path: ['email', 'verification'], kind: 'boolean' },
   SMTP_URL: { path: ['email', 'smtp_url'], kind: 'string' },

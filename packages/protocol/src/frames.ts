@@ -52,6 +52,8 @@ export interface SystemFrame {
   content: string;
   date: string;
   client_msg_id?: string;
+  /** On the welcome notice: users online in the room. */
+  online_count?: number;
 }
 
 export interface UserSummary {

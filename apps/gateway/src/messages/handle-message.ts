@@ -101,7 +101,7 @@ export async function handleMessage(ctx: MessageContext, connection: Connection,
   const seq = stored.message.seq;
   ctx.rooms.acceptLocal(session.room, seq, Buffer.from(frameJson));
   try {
-    await ctx.broker.publish(roomChannel(session.room), encodeMessage(seq, frameJson));
+    await ctx.broker.publish(roomChannel(session.room), encodeMessage(seq, stored.message.createdAt.getTime(), frameJson));
   } catch (err) {
     // Stored, so not lost: other gateways find it in MySQL on their next resync.
     ctx.metrics.redisErrors.inc({ operation: 'publish' });

@@ -16,6 +16,8 @@ export interface RoomsOptions {
   logger: Logger;
   /** How long an empty room stays subscribed, so a reconnecting client finds it warm. */
   idleUnsubscribeMs: number;
+  /** Called for each message from Redis with the ms since it was stored (fan-out latency). */
+  onReceived?(latencyMs: number): void;
 }
 
 interface RoomEntry {
@@ -88,7 +90,10 @@ export class Rooms {
       const wire = decodeWire(payload);
       if (!wire) return logger.warn({ room: room }, 'undecodable bus payload');
       if (wire.kind === 'presence') feed.broadcast(Buffer.from(wire.frame));
-      else feed.accept(wire.seq, Buffer.from(wire.frame));
+      else {
+        this.options.onReceived?.(Date.now() - wire.storedAtMs);
+        feed.accept(wire.seq, Buffer.from(wire.frame));
+      }
     };
     const entry: RoomEntry = {
       feed,
