@@ -3,7 +3,7 @@ import type { Db } from '@im/db';
 import type { Logger } from '@im/logger';
 import { MsgType, type PresenceFrame, type UserSummary } from '@im/protocol';
 import { errorFields, roomChannel } from './rooms/rooms.ts';
-import { encodePresence } from './rooms/wire.ts';
+import { encodeTransient } from './rooms/wire.ts';
 
 /**
  * Publishes joined (2) and left (3) frames to a room, cluster-wide. They are not stored: a client
@@ -50,7 +50,7 @@ export class PresenceAnnouncer {
       online_count: onlineCount,
     };
     try {
-      await this.broker.publish(roomChannel(room), encodePresence(JSON.stringify(frame)));
+      await this.broker.publish(roomChannel(room), encodeTransient(JSON.stringify(frame)));
     } catch (err) {
       this.logger.warn({ err: errorFields(err), room }, 'presence frame not published');
     }

@@ -1,13 +1,15 @@
 import type { RawData } from 'ws';
 import type { Broker } from '@im/bus';
-import { storeChatMessage, toChatFrame, type Db } from '@im/db';
+import { downloadPath, storeChatMessage, toChatFrame, type Db } from '@im/db';
 import type { Logger } from '@im/logger';
 import type { Presence } from '@im/presence';
-import { CloseCode, ErrorCode, MsgType } from '@im/protocol';
+import { AppError, CloseCode, ErrorCode, MsgType, type ChatFrame } from '@im/protocol';
 import type { Connection } from '../connections/connection.ts';
 import type { GatewayMetrics } from '../http/metrics.ts';
 import { roomChannel, errorFields, type Rooms } from '../rooms/rooms.ts';
-import { encodeMessage } from '../rooms/wire.ts';
+import { encodeMessage, encodeTransient } from '../rooms/wire.ts';
+import type { SessionInfo } from '../upgrade/authorize-upgrade.ts';
+import { resolveFile, type ResolvedFile } from './resolve-file.ts';
 import { clientFrameSchema } from './client-frame.ts';
 
 export interface MessageContext {
@@ -63,19 +65,37 @@ export async function handleMessage(ctx: MessageContext, connection: Connection,
     return refuse('invalid', ErrorCode.InvalidParameter, `${issue.path.join('.') || '消息'}: ${issue.message}`, clientMsgId);
   }
   const frame = result.data;
-  if (frame.msg_type !== MsgType.Text) {
-    return refuse('file', ErrorCode.InvalidParameter, '文件和图片消息需引用已上传的文件（尚未开放）', clientMsgId);
-  }
   const content = frame.content.trim();
-  if (content.length === 0) return refuse('empty', ErrorCode.InvalidParameter, 'content 不能为空', clientMsgId);
+  if (frame.msg_type === MsgType.Text && content.length === 0) {
+    return refuse('empty', ErrorCode.InvalidParameter, 'content 不能为空', clientMsgId);
+  }
   if ([...content].length > ctx.maxContentChars) {
     return refuse('long', ErrorCode.PayloadRejected, `content 最多 ${ctx.maxContentChars} 个字符`, clientMsgId);
   }
 
   const { session } = connection;
+  let file: ResolvedFile | undefined;
+  if (frame.msg_type !== MsgType.Text) {
+    try {
+      file = await resolveFile(ctx.db, session, frame);
+    } catch (err) {
+      if (!(err instanceof AppError)) throw err;
+      return refuse('file', err.code, err.message, clientMsgId);
+    }
+  }
+  const onlineCount = await ctx.presence.onlineCount(session.room).catch(() => 0);
+
+  if (frame.msg_type === MsgType.FileProgress) {
+    // Progress and download notices are relayed, not stored: they only matter while both are here.
+    const notice = fileNotice(session, content, onlineCount, file!);
+    await ctx.broker
+      .publish(roomChannel(session.room), encodeTransient(JSON.stringify(notice)))
+      .catch(() => refuse('publish', ErrorCode.ServiceUnavailable, '通知未能送达，请稍后再试', clientMsgId));
+    return;
+  }
+
   let stored;
   try {
-    const onlineCount = await ctx.presence.onlineCount(session.room).catch(() => 0);
     stored = await storeChatMessage(ctx.db, {
       conversation: session.room,
       senderId: session.user.userId,
@@ -83,7 +103,7 @@ export async function handleMessage(ctx: MessageContext, connection: Connection,
       msgType: frame.msg_type,
       content,
       clientMsgId: frame.client_msg_id ?? null,
-      fileId: null,
+      fileId: file?.id ?? null,
       onlineCount,
     });
   } catch (err) {
@@ -118,4 +138,31 @@ function rawText(raw: RawData): string {
 function clientMsgIdOf(parsed: unknown): string | undefined {
   const value = (parsed as { client_msg_id?: unknown } | null)?.client_msg_id;
   return typeof value === 'string' && /^[A-Za-z0-9_.:-]{1,64}$/.test(value) ? value : undefined;
+}
+
+/** A msg_type 6 frame: the live frame's shape, with the file's metadata, and no id (not stored). */
+function fileNotice(session: SessionInfo, content: string, onlineCount: number, file: ResolvedFile): Omit<ChatFrame, 'id'> {
+  const notice: Omit<ChatFrame, 'id'> = {
+    user_id: session.user.userId,
+    username: session.user.username,
+    avatar: session.user.avatar,
+    msg_type: MsgType.FileProgress,
+    content,
+    date: new Date().toISOString(),
+    online_count: onlineCount,
+    file: {
+      name: file.fileName,
+      original_name: file.originalName,
+      size: Number(file.size),
+      type: file.fileType,
+      mime_type: file.mimeType,
+      path: downloadPath(file.fileName),
+    },
+  };
+  if (session.target) {
+    notice.target_id = session.target.userId;
+    notice.target_name = session.target.username;
+    notice.target_avatar = session.target.avatar;
+  }
+  return notice;
 }

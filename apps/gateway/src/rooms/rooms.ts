@@ -89,7 +89,7 @@ export class Rooms {
     const handler = (payload: Buffer) => {
       const wire = decodeWire(payload);
       if (!wire) return logger.warn({ room: room }, 'undecodable bus payload');
-      if (wire.kind === 'presence') feed.broadcast(Buffer.from(wire.frame));
+      if (wire.kind === 'transient') feed.broadcast(Buffer.from(wire.frame));
       else {
         this.options.onReceived?.(Date.now() - wire.storedAtMs);
         feed.accept(wire.seq, Buffer.from(wire.frame));

@@ -4,12 +4,12 @@
  *
  *   m<TAB><seq><TAB><stored at, ms><TAB><frame JSON>   a stored chat message, `seq` its place
  *                                                     in the conversation
- *   p<TAB>0<TAB>0<TAB><frame JSON>                    a presence frame (joined / left), not
- *                                                     stored, not ordered
+ *   p<TAB>0<TAB>0<TAB><frame JSON>                    a transient frame (joined / left, file
+ *                                                     progress): not stored, not ordered
  */
 export type WireMessage =
   | { kind: 'message'; seq: bigint; storedAtMs: number; frame: Buffer }
-  | { kind: 'presence'; frame: Buffer };
+  | { kind: 'transient'; frame: Buffer };
 
 const TAB = 0x09;
 
@@ -17,7 +17,7 @@ export function encodeMessage(seq: bigint, storedAtMs: number, frameJson: string
   return `m\t${seq}\t${storedAtMs}\t${frameJson}`;
 }
 
-export function encodePresence(frameJson: string): string {
+export function encodeTransient(frameJson: string): string {
   return `p\t0\t0\t${frameJson}`;
 }
 
@@ -28,7 +28,7 @@ export function decodeWire(payload: Buffer): WireMessage | undefined {
   if (first !== 1 || third < 0) return undefined;
   const frame = payload.subarray(third + 1);
   const kind = payload[0];
-  if (kind === 0x70 /* p */) return { kind: 'presence', frame };
+  if (kind === 0x70 /* p */) return { kind: 'transient', frame };
   if (kind !== 0x6d /* m */) return undefined;
   const seqText = payload.toString('latin1', first + 1, second);
   const storedAtMs = Number(payload.toString('latin1', second + 1, third));
