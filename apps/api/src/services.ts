@@ -8,6 +8,7 @@ import {
 } from '@im/auth';
 import type { ApiDeps } from './deps.ts';
 import { createRateLimits, type RateLimits } from './rate-limits.ts';
+import { createTypePolicy, type TypePolicy } from './files/file-types.ts';
 
 /** Deps plus the services the routes share, built once per app. */
 export interface ApiContext extends ApiDeps {
@@ -15,6 +16,8 @@ export interface ApiContext extends ApiDeps {
   revocations: TokenRevocations;
   loginCodes: LoginCodes;
   limits: RateLimits;
+  /** The upload allow-list (`upload.allowed_types`). */
+  fileTypes: TypePolicy;
 }
 
 export function buildServices(deps: ApiDeps): ApiContext {
@@ -39,5 +42,6 @@ export function buildServices(deps: ApiDeps): ApiContext {
       maxAttempts: config.email.code_max_attempts,
     }),
     limits: createRateLimits(redis, prefix, config.rate_limit),
+    fileTypes: createTypePolicy(config.upload.allowed_types),
   };
 }

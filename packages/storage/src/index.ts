@@ -1,2 +1,2 @@
-export { assertSafeKey, type Storage } from './storage.ts';
+export { assertSafeKey, TooLargeError, type Storage, type WriteStreamOptions } from './storage.ts';
 export { createLocalStorage } from './local-storage.ts';
