@@ -1,18 +1,37 @@
-// `npm start` / `npm run up`: checks MySQL and Redis, applies migrations, then runs the API and
-// the mail worker in the foreground and prints where the cluster listens. Ctrl-C stops it all.
-import { resolve } from 'node:path';
-import { ConfigError, loadConfig, projectRoot } from '@im/config';
+// `npm start` / `npm run up`: checks MySQL and Redis, applies migrations, then runs the whole
+// cluster in the foreground: the API, the mail worker, gateway.count gateways and a front door on
+// the public port (nginx when installed, else a built-in Node proxy), and prints where it listens.
+// Ctrl-C stops it all. Environment read here besides the config's own variables:
+//   FRONT_DOOR=auto|nginx|node   which front door (default auto: nginx when installed)
+//   NGINX_BIN                    the nginx binary (default: found on PATH or in /usr/sbin)
+//   NGINX_PREFIX                 nginx's rendered config, temp files and logs (default var/nginx)
+//   GATEWAY_BASE_PORT            first gateway port (default gateway.base_port)
+import { writeFileSync } from 'node:fs';
+import { userInfo } from 'node:os';
+import { relative, resolve } from 'node:path';
+import { ConfigError, loadConfig, projectRoot, type Config } from '@im/config';
 import { applyMigrations, pingServer } from '@im/db';
 import { checkMysql, connectRedis, exitWithMessage, StartupError } from '@im/runtime';
-import { Supervisor, waitUntilReady } from './cluster/supervisor.ts';
+import { chooseFrontDoor, FrontDoorError, supportsErrorLogFlag, type FrontDoorChoice } from './cluster/front-door.ts';
+import { hostPort, nginxOptionsFromConfig, prepareNginxDirs, renderNginxConfig } from './cluster/nginx-config.ts';
+import { Supervisor, type ServiceSpec } from './cluster/supervisor.ts';
 
-let config;
+let config: Config;
+let frontDoor: FrontDoorChoice;
 try {
   config = loadConfig();
+  frontDoor = chooseFrontDoor(process.env);
 } catch (err) {
-  if (err instanceof ConfigError) exitWithMessage(err.message);
+  if (err instanceof ConfigError || err instanceof FrontDoorError) exitWithMessage(err.message);
   throw err;
 }
+
+const host = config.system.host;
+const publicPort = config.system.port;
+const apiPort = config.system.api_port;
+const gatewayBasePort = readBasePort(process.env.GATEWAY_BASE_PORT, config.gateway.base_port);
+const gatewayPorts = Array.from({ length: config.gateway.count }, (_, i) => gatewayBasePort + i);
+checkPortsDistinct();
 
 try {
   const redis = await connectRedis(config.redis.url, { name: 'start' });
@@ -32,12 +51,27 @@ const supervisor = new Supervisor();
 process.once('SIGINT', () => void supervisor.stop(0));
 process.once('SIGTERM', () => void supervisor.stop(0));
 
-const apiUrl = `http://${config.system.host}:${config.system.port}`;
-supervisor.start({ name: 'api', entry: 'apps/api/src/index.ts', env: { ...process.env, PORT: String(config.system.port) } });
-supervisor.start({ name: 'worker', entry: 'apps/worker/src/index.ts', env: process.env });
+const local = urlHost(host);
+const publicUrl = `http://${local}:${publicPort}`;
+const apiUrl = `http://${local}:${apiPort}`;
+const gatewayUrl = (port: number) => `http://${local}:${port}`;
 
 try {
-  await waitUntilReady(`${apiUrl}/readyz`);
+  await Promise.all([
+    // Behind the front door the API takes the client's address from X-Forwarded-For.
+    supervisor.start({ name: 'api', entry: 'apps/api/src/index.ts', env: { ...process.env, API_PORT: String(apiPort), TRUST_PROXY: 'true' }, readyUrl: `${apiUrl}/readyz` }),
+    supervisor.start({ name: 'worker', entry: 'apps/worker/src/index.ts', env: process.env }),
+    ...gatewayPorts.map((port, i) =>
+      supervisor.start({
+        name: `gw-${i}`,
+        entry: 'apps/gateway/src/index.ts',
+        env: { ...process.env, GATEWAY_PORT: String(port), GATEWAY_ID: `gw-${i}` },
+        readyUrl: `${gatewayUrl(port)}/readyz`,
+        restart: true,
+      }),
+    ),
+  ]);
+  await supervisor.start(frontDoorSpec());
 } catch (err) {
   process.stderr.write(`start: ${(err as Error).message}\n`);
   await supervisor.stop(1);
@@ -45,14 +79,107 @@ try {
 
 const mail = config.email.smtp_url
   ? 'sent through SMTP_URL'
-  : `written as .eml files to ${config.email.outbox_dir} (set SMTP_URL to send real mail)`;
+  : `written as .eml files to ${shown(config.email.outbox_dir)} (set SMTP_URL to send real mail)`;
+const wsUrl = publicUrl.replace(/^http/, 'ws');
 process.stderr.write(
   [
     '',
-    `IM cluster is up.`,
-    `  API          ${apiUrl}/api  (health: ${apiUrl}/healthz, readiness: ${apiUrl}/readyz)`,
+    'IM cluster is up.',
+    `  public       ${publicUrl}`,
+    `    API        ${publicUrl}/api  (health: ${publicUrl}/healthz, readiness: ${publicUrl}/readyz)`,
+    `    chat       ${wsUrl}/api/chat_groups, ${wsUrl}/api/chat_private?target_id=…`,
+    ...frontDoorLines(),
+    `  API          ${apiUrl} (direct)`,
+    `  gateways     ${gatewayPorts.map((port, i) => `gw-${i} ${gatewayUrl(port).replace(/^http/, 'ws')}`).join(', ')} (direct; /healthz, /readyz, /metrics)`,
     `  mail         ${mail}`,
-    `  Ctrl-C stops everything.`,
+    '  Ctrl-C stops everything.',
     '',
   ].join('\n') + '\n',
 );
+
+function frontDoorSpec(): ServiceSpec {
+  // The front door stops last: gateways tell their clients to reconnect through it while draining.
+  const readyUrl = `${publicUrl}/readyz`;
+  if (frontDoor.kind === 'nginx') {
+    const prefix = nginxPrefix();
+    const conf = resolve(prefix, 'im-cluster.conf');
+    // As root nginx would run its workers as `nobody`, who may not reach var/nginx: keep our user.
+    const user = process.getuid?.() === 0 ? userInfo().username : undefined;
+    const options = nginxOptionsFromConfig(config, { prefix, user }, gatewayBasePort);
+    prepareNginxDirs(options);
+    writeFileSync(conf, renderNginxConfig(options));
+    return {
+      name: 'nginx',
+      command: frontDoor.bin,
+      args: ['-p', prefix, '-c', conf, '-g', 'daemon off;', ...(supportsErrorLogFlag(frontDoor.version) ? ['-e', 'stderr'] : [])],
+      env: process.env,
+      readyUrl,
+      stopSignal: 'SIGQUIT',
+      stopLast: true,
+    };
+  }
+  return {
+    name: 'front-door',
+    entry: 'scripts/cluster/node-front-door-main.ts',
+    env: {
+      ...process.env,
+      FRONT_DOOR_LISTEN: hostPort({ host, port: publicPort }),
+      FRONT_DOOR_API: hostPort({ host, port: apiPort }),
+      FRONT_DOOR_GATEWAYS: gatewayPorts.map((port) => hostPort({ host, port })).join(','),
+    },
+    readyUrl,
+    stopLast: true,
+  };
+}
+
+function frontDoorLines(): string[] {
+  if (frontDoor.kind === 'nginx') {
+    const prefix = nginxPrefix();
+    return [
+      `  front door   nginx ${frontDoor.version} (config ${shown(resolve(prefix, 'im-cluster.conf'))}, access log ${shown(resolve(prefix, 'logs/access.log'))})`,
+    ];
+  }
+  if (frontDoor.reason === 'chosen') return ['  front door   built-in Node proxy (FRONT_DOOR=node)'];
+  return [
+    '  front door   built-in Node proxy: nginx was not found. Fine for development; for the nginx',
+    '               front door install it (apt-get install -y nginx) and npm run up uses it.',
+  ];
+}
+
+function nginxPrefix(): string {
+  return resolve(projectRoot, process.env.NGINX_PREFIX || 'var/nginx');
+}
+
+function readBasePort(raw: string | undefined, fallback: number): number {
+  if (raw === undefined || raw === '') return fallback;
+  const port = Number(raw);
+  if (!/^\d+$/.test(raw) || port < 1 || port + config.gateway.count - 1 > 65535) {
+    exitWithMessage(`start: GATEWAY_BASE_PORT must be a port with room for ${config.gateway.count} gateways, got ${JSON.stringify(raw)}`);
+  }
+  return port;
+}
+
+function checkPortsDistinct(): void {
+  const owners = new Map<number, string>();
+  const claim = (port: number, owner: string) => {
+    const other = owners.get(port);
+    if (other) exitWithMessage(`start: ${owner} and ${other} both want port ${port}; give them different ports`);
+    owners.set(port, owner);
+  };
+  claim(publicPort, 'system.port (PORT)');
+  claim(apiPort, 'system.api_port (API_PORT)');
+  gatewayPorts.forEach((port, i) => claim(port, `gateway ${i} (gateway.base_port + ${i})`));
+}
+
+/** A host for URLs we call or print: wildcard binds are reached on loopback. */
+function urlHost(bind: string): string {
+  if (bind === '0.0.0.0') return '127.0.0.1';
+  if (bind === '::') return '[::1]';
+  return bind.includes(':') ? `[${bind}]` : bind;
+}
+
+/** Paths inside the project are shown relative to it, as the README writes them. */
+function shown(path: string): string {
+  const inside = relative(projectRoot, path);
+  return inside.startsWith('..') || inside === '' ? path : inside;
+}

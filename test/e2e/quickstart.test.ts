@@ -1,30 +1,42 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createTestDatabase, startSmtpSink, uniquePrefix, type SmtpSink, type TestDatabase } from '@im/testing';
 import { freePort, startProcess, type RunningProcess } from '../support/cluster-process.ts';
+import { freePortRange, isListening } from './e2e-helpers.ts';
 
 /**
- * The README's start command as a user runs it: real processes (start script, API, worker), real
- * MariaDB and Redis, and mail delivered over SMTP to a local sink.
+ * The README's start command as a user runs it: real processes (start script, API, worker, a
+ * gateway, the front door — nginx when installed), real MariaDB and Redis, and mail delivered over
+ * SMTP to a local sink. Every request goes through the public port; the API has its own.
  */
 describe('quick start: register, receive the code by SMTP, log in, list, log out', () => {
   let database: TestDatabase;
   let smtp: SmtpSink;
   let cluster: RunningProcess;
   let base: string;
+  let ports: number[];
+  let nginxPrefix: string;
 
   before(async () => {
     database = await createTestDatabase();
     smtp = await startSmtpSink();
-    const port = await freePort();
+    const [port, apiPort, gatewayPort] = [await freePort(), await freePort(), await freePortRange(1)];
+    ports = [port, apiPort, gatewayPort];
     base = `http://127.0.0.1:${port}`;
+    nginxPrefix = mkdtempSync(join(tmpdir(), 'im-e2e-nginx-'));
     cluster = startProcess('scripts/start.ts', {
       DATABASE_URL: database.url,
       REDIS_PREFIX: uniquePrefix('e2e'),
       SMTP_URL: smtp.url,
       MAIL_FROM: 'IM Test <no-reply@test.local>',
       PORT: String(port),
-      API_PORT: String(await freePort()),
+      API_PORT: String(apiPort),
+      GATEWAY_COUNT: '1',
+      GATEWAY_BASE_PORT: String(gatewayPort),
+      NGINX_PREFIX: nginxPrefix,
       LOG_LEVEL: 'warn',
     });
     await cluster.waitForLine('IM cluster is up');
@@ -34,6 +46,20 @@ describe('quick start: register, receive the code by SMTP, log in, list, log out
     await cluster?.stop();
     await smtp?.close();
     await database?.drop();
+    rmSync(nginxPrefix, { recursive: true, force: true });
+  });
+
+  it('prints the public URL, the front door and the API behind it', async () => {
+    const [port, apiPort, gatewayPort] = ports;
+    const text = cluster.output.join('\n');
+    assert.match(text, new RegExp(`public +http://127\\.0\\.0\\.1:${port}\\b`));
+    assert.match(text, new RegExp(`chat +ws://127\\.0\\.0\\.1:${port}/api/chat_groups`));
+    assert.match(text, /front door +(nginx|built-in Node proxy)/);
+    assert.match(text, new RegExp(`API +http://127\\.0\\.0\\.1:${apiPort} \\(direct\\)`));
+    assert.match(text, new RegExp(`gw-0 ws://127\\.0\\.0\\.1:${gatewayPort}`));
+    // The API itself answers on its own port, the front door on the public one.
+    assert.equal((await fetch(`http://127.0.0.1:${apiPort}/healthz`)).status, 200);
+    assert.equal((await fetch(`${base}/readyz`)).status, 200);
   });
 
   const post = async (path: string, body: unknown, token?: string) => {
@@ -76,10 +102,11 @@ describe('quick start: register, receive the code by SMTP, log in, list, log out
 
   it('stops every process on SIGTERM with exit code 0', async () => {
     assert.equal(await cluster.stop(), 0);
+    for (const port of ports) assert.equal(await isListening(port), false, `port ${port} is closed`);
   });
 });
 
-describe('quick start refuses to run without its backing services', () => {
+describe('quick start refuses to run without its backing services or with bad settings', () => {
   it('names the Redis URL that failed and how to start Redis', async () => {
     const run = startProcess('scripts/start.ts', { REDIS_URL: 'redis://127.0.0.1:1', LOG_LEVEL: 'warn' });
     const line = await run.waitForLine('cannot reach Redis', 20_000);
@@ -100,6 +127,27 @@ describe('quick start refuses to run without its backing services', () => {
     const run = startProcess('scripts/start.ts', { PORT: 'eighty' });
     const line = await run.waitForLine('config:', 20_000);
     assert.match(line, /system\.port/);
+    assert.equal(await run.exited, 1);
+  });
+
+  it('refuses FRONT_DOOR=nginx without nginx, and says how to install it', async () => {
+    const run = startProcess('scripts/start.ts', { FRONT_DOOR: 'nginx', NGINX_BIN: '/nonexistent/nginx' });
+    const line = await run.waitForLine('FRONT_DOOR=nginx', 20_000);
+    assert.match(line, /apt-get install -y nginx/);
+    assert.equal(await run.exited, 1);
+  });
+
+  it('refuses a front door it does not know', async () => {
+    const run = startProcess('scripts/start.ts', { FRONT_DOOR: 'caddy' });
+    const line = await run.waitForLine('FRONT_DOOR', 20_000);
+    assert.match(line, /nginx, node or auto/);
+    assert.equal(await run.exited, 1);
+  });
+
+  it('refuses two processes on one port, naming both', async () => {
+    const run = startProcess('scripts/start.ts', { PORT: '9000', API_PORT: '9000' });
+    const line = await run.waitForLine('both want port 9000', 20_000);
+    assert.match(line, /system\.api_port \(API_PORT\) and system\.port \(PORT\)/);
     assert.equal(await run.exited, 1);
   });
 

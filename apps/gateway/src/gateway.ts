@@ -45,7 +45,8 @@ const TAIL_CHECK_MS = 5_000;
 export function createGateway(deps: GatewayDeps): Gateway {
   const { config, logger, db, broker, presence, tokens, revocations, metrics } = deps;
   const settings = config.gateway;
-  const inFlight = new Set<Promise<void>>();
+  /** Per socket, the promise of its last queued frame: drain waits for every queue to empty. */
+  const queueTails = new Map<Connection, Promise<void>>();
   const byJti = new Map<string, Set<Connection>>();
   let draining = false;
 
@@ -165,13 +166,23 @@ export function createGateway(deps: GatewayDeps): Gateway {
     // Frames wait until the socket is in its room, then run one at a time, so a sender's
     // messages keep their order and count it as online.
     let queue = ready;
+    queueTails.set(connection, queue);
     ws.on('message', (raw, isBinary) => {
       if (!admitFrame(messageContext, connection)) return;
-      queue = queue.then(() => trackInFlight(handleMessage(messageContext, connection, raw, isBinary)));
+      queue = queue.then(() =>
+        handleMessage(messageContext, connection, raw, isBinary).catch((err) =>
+          logger.error({ err: errorFields(err) }, 'message handling failed'),
+        ),
+      );
+      queueTails.set(connection, queue);
     });
 
     await ready;
     await closed;
+    // Frames received before the close are still handled; forget the queue once they are.
+    void queue.then(() => {
+      if (queueTails.get(connection) === queue) queueTails.delete(connection);
+    });
     clearTimeout(expiry);
     metrics.connections.dec();
     untrack(byJti, session.claims.jti, connection);
@@ -201,10 +212,9 @@ export function createGateway(deps: GatewayDeps): Gateway {
     connection.finishCatchUp();
   }
 
-  function trackInFlight(work: Promise<void>): Promise<void> {
-    const done = work.catch((err) => logger.error({ err: errorFields(err) }, 'message handling failed'));
-    inFlight.add(done);
-    return done.finally(() => inFlight.delete(done));
+  /** Waits (at most `ms`) until every socket's queued frames are stored and published. */
+  async function settleQueues(ms: number): Promise<void> {
+    await Promise.race([Promise.allSettled([...queueTails.values()]), delay(ms)]);
   }
 
   // Logout on any API replica closes that token's sockets here.
@@ -252,16 +262,18 @@ export function createGateway(deps: GatewayDeps): Gateway {
       clearInterval(heartbeat);
       clearInterval(tailCheck);
       unsubscribeResync?.();
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeIdleConnections();
-      }).catch(() => {});
-      await Promise.allSettled([...inFlight]);
+      // Stop accepting. server.close()'s callback would wait for the upgraded sockets too, so
+      // it is not awaited: the sockets are closed below.
+      server.close();
+      server.closeIdleConnections();
+      await settleQueues(5_000);
       const closedAll = [...wss.clients].map(
         (ws) => new Promise<void>((resolve) => (ws.readyState === ws.CLOSED ? resolve() : ws.once('close', () => resolve()))),
       );
       for (const ws of wss.clients) ws.close(CloseCode.ServiceRestart, 'gateway restarting: reconnect with last_id');
-      await Promise.race([Promise.all(closedAll), new Promise((resolve) => setTimeout(resolve, 3_000))]);
+      await Promise.race([Promise.all(closedAll), delay(3_000)]);
+      // Frames that arrived before the clients answered the close are stored too.
+      await settleQueues(5_000);
       for (const ws of wss.clients) ws.terminate();
       const left = await presence.stop().catch(() => []);
       await Promise.allSettled(left.map(({ room, userId, onlineCount }) => announcer.leftById(room, userId, onlineCount)));
@@ -289,6 +301,10 @@ function untrack(index: Map<string, Set<Connection>>, key: string, connection: C
   const set = index.get(key);
   set?.delete(connection);
   if (set?.size === 0) index.delete(key);
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 /** Waits until the socket's send buffer is below `bytes` (or it closed), polling cheaply. */

@@ -83,7 +83,7 @@ export async function handleMessage(ctx: MessageContext, connection: Connection,
       return refuse('file', err.code, err.message, clientMsgId);
     }
   }
-  const onlineCount = await ctx.presence.onlineCount(session.room).catch(() => 0);
+  const onlineCount = await onlineCountFor(ctx, session.room);
 
   if (frame.msg_type === MsgType.FileProgress) {
     // Progress and download notices are relayed, not stored: they only matter while both are here.
@@ -120,12 +120,34 @@ export async function handleMessage(ctx: MessageContext, connection: Connection,
   ctx.metrics.messagesIn.inc();
   const seq = stored.message.seq;
   ctx.rooms.acceptLocal(session.room, seq, Buffer.from(frameJson));
-  try {
-    await ctx.broker.publish(roomChannel(session.room), encodeMessage(seq, stored.message.createdAt.getTime(), frameJson));
-  } catch (err) {
+  // Not awaited: while Redis is away a publish waits out reconnect attempts, and the socket's
+  // next frames must not wait behind it. One connection keeps this gateway's publishes in order,
+  // and receivers order by seq anyway.
+  ctx.broker.publish(roomChannel(session.room), encodeMessage(seq, stored.message.createdAt.getTime(), frameJson)).catch((err) => {
     // Stored, so not lost: other gateways find it in MySQL on their next resync.
     ctx.metrics.redisErrors.inc({ operation: 'publish' });
     ctx.logger.warn({ err: errorFields(err), room: session.room }, 'publish failed; peers will resync');
+  });
+}
+
+/** How long a message waits for the cluster-wide online count before settling for a local one. */
+const ONLINE_COUNT_WAIT_MS = 250;
+
+/**
+ * The room's cluster-wide online count from presence. While Redis is unhealthy (or slow), the
+ * distinct users connected here stand in: never below 1, since the sender is online.
+ */
+async function onlineCountFor(ctx: MessageContext, room: string): Promise<number> {
+  const local = () => new Set([...(ctx.rooms.feed(room)?.connections ?? [])].map((c) => c.userId)).size || 1;
+  if (!ctx.broker.isHealthy()) return local();
+  let timer: NodeJS.Timeout | undefined;
+  const fallback = new Promise<number>((resolve) => {
+    timer = setTimeout(() => resolve(local()), ONLINE_COUNT_WAIT_MS);
+  });
+  try {
+    return await Promise.race([ctx.presence.onlineCount(room).catch(local), fallback]);
+  } finally {
+    clearTimeout(timer);
   }
 }
 

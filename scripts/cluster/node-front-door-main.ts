@@ -1,0 +1,36 @@
+// The built-in front door as its own process, started by scripts/start.ts when nginx is not used.
+// The start command passes the addresses: FRONT_DOOR_LISTEN=host:port, FRONT_DOOR_API=host:port,
+// FRONT_DOOR_GATEWAYS=host:port,host:port,…
+import { ConfigError, loadConfig } from '@im/config';
+import { createLogger } from '@im/logger';
+import { exitWithMessage, onShutdown } from '@im/runtime';
+import type { Upstream } from './nginx-config.ts';
+import { createNodeFrontDoor } from './node-front-door.ts';
+
+let config;
+try {
+  config = loadConfig();
+} catch (err) {
+  if (err instanceof ConfigError) exitWithMessage(err.message);
+  throw err;
+}
+const logger = createLogger({ service: 'front-door', level: config.log.level });
+
+const listen = address('FRONT_DOOR_LISTEN', process.env.FRONT_DOOR_LISTEN);
+const api = address('FRONT_DOOR_API', process.env.FRONT_DOOR_API);
+const gateways = (process.env.FRONT_DOOR_GATEWAYS ?? '').split(',').filter(Boolean).map((value) => address('FRONT_DOOR_GATEWAYS', value));
+if (gateways.length === 0) exitWithMessage('front door: FRONT_DOOR_GATEWAYS names no gateway');
+
+const door = createNodeFrontDoor({ api, gateways, logger });
+door.server.listen(listen.port, listen.host);
+door.server.once('error', (err) => exitWithMessage(`front door: cannot listen on ${listen.host}:${listen.port}: ${err.message}`));
+door.server.once('listening', () => {
+  logger.info({ url: `http://${listen.host}:${listen.port}`, api: `${api.host}:${api.port}`, gateways: gateways.map((g) => `${g.host}:${g.port}`) }, 'front door listening');
+});
+onShutdown(logger, () => door.close());
+
+function address(name: string, value: string | undefined): Upstream {
+  const match = /^(.+):(\d{1,5})$/.exec(value ?? '');
+  if (!match) exitWithMessage(`front door: ${name} must be host:port, got ${JSON.stringify(value ?? '')}`);
+  return { host: match[1]!.replace(/^\[(.*)\]$/, '$1'), port: Number(match[2]) };
+}

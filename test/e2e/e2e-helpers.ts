@@ -1,0 +1,77 @@
+import { request } from 'node:http';
+import { createServer, connect } from 'node:net';
+import { once } from 'node:events';
+import { randomInt } from 'node:crypto';
+
+/**
+ * `count` consecutive free ports (the start command puts gateway i on base + i). Drawn below
+ * Linux's ephemeral range, so `freePort()` answers never land in it.
+ */
+export async function freePortRange(count: number): Promise<number> {
+  for (let attempt = 0; attempt < 50; attempt += 1) {
+    const base = randomInt(20_000, 30_000 - count);
+    const servers = [];
+    try {
+      for (let port = base; port < base + count; port += 1) {
+        const server = createServer();
+        servers.push(server);
+        server.listen(port, '127.0.0.1');
+        await once(server, 'listening');
+      }
+      return base;
+    } catch {
+      // taken: draw again
+    } finally {
+      for (const server of servers) server.close();
+    }
+  }
+  throw new Error(`no ${count} consecutive free ports found`);
+}
+
+/** Whether something accepts TCP connections on 127.0.0.1:`port`. */
+export function isListening(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1');
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+let counter = 0;
+
+/** Registers and logs in through `base` (email verification off): the token a browser would hold. */
+export async function signUp(base: string, label: string) {
+  counter += 1;
+  const tag = `${label}${counter}${Math.random().toString(36).slice(2, 7)}`;
+  const account = { email: `${tag}@example.com`, username: tag, password: `pw-${tag}-long` };
+  const post = async (path: string, body: unknown) =>
+    (await fetch(base + path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })).json();
+  const registered = await post('/api/users/register', account);
+  if (registered.code !== 0) throw new Error(`register failed: ${registered.msg}`);
+  const login = await post('/api/users/login', { email: account.email, password: account.password });
+  if (login.code !== 0) throw new Error(`login failed: ${login.msg}`);
+  return { ...account, userId: registered.data.user_id as string, token: login.data.token as string };
+}
+
+/** A GET from a chosen loopback address (127.0.0.2 …), to tell the client apart from the proxy. */
+export function getFrom(localAddress: string, url: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { localAddress }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode ?? 0));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+/** The pid the start command printed for `service` (`gw-0: started (pid 123)`). */
+export function pidOf(output: readonly string[], service: string): number {
+  const line = output.find((l) => l.startsWith(`${service}: started (pid `));
+  const pid = Number(/\(pid (\d+)\)/.exec(line ?? '')?.[1]);
+  if (!pid) throw new Error(`no start line for ${service}`);
+  return pid;
+}
