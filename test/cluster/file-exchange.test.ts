@@ -19,7 +19,7 @@ describe('file exchange end to end', () => {
 
   async function upload(token: string, bytes: Buffer, name: string, targetId?: string) {
     const form = new FormData();
-    form.append('file', new Blob([bytes]), name);
+    form.append('file', new Blob([new Uint8Array(bytes)]), name);
     const query = targetId ? `?target_id=${targetId}` : '';
     const response = await fetch(`${cluster.apiUrl}/api/files/upload${query}`, {
       method: 'POST',
