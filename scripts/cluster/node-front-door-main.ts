@@ -1,19 +1,12 @@
 // The built-in front door as its own process, started by scripts/start.ts when nginx is not used.
 // The start command passes the addresses: FRONT_DOOR_LISTEN=host:port, FRONT_DOOR_API=host:port,
 // FRONT_DOOR_GATEWAYS=host:port,host:port,…
-import { ConfigError, loadConfig } from '@im/config';
 import { createLogger } from '@im/logger';
-import { exitWithMessage, onShutdown } from '@im/runtime';
+import { exitWithMessage, loadConfigOrExit, onShutdown } from '@im/runtime';
 import type { Upstream } from './nginx-config.ts';
 import { createNodeFrontDoor } from './node-front-door.ts';
 
-let config;
-try {
-  config = loadConfig();
-} catch (err) {
-  if (err instanceof ConfigError) exitWithMessage(err.message);
-  throw err;
-}
+const config = loadConfigOrExit();
 const logger = createLogger({ service: 'front-door', level: config.log.level });
 
 const listen = address('FRONT_DOOR_LISTEN', process.env.FRONT_DOOR_LISTEN);

@@ -3,8 +3,8 @@
 import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { ConfigError, loadConfig, projectRoot } from '@im/config';
-import { exitWithMessage } from '@im/runtime';
+import { projectRoot } from '@im/config';
+import { exitWithMessage, loadConfigOrExit } from '@im/runtime';
 import { DEPLOY_NGINX_PATHS, nginxOptionsFromConfig, renderNginxConfig } from './nginx-config.ts';
 
 const usage = `usage: node --import tsx scripts/cluster/render-nginx.ts [options]
@@ -44,13 +44,7 @@ if (args.help) {
   process.exit(0);
 }
 
-let config;
-try {
-  config = loadConfig();
-} catch (err) {
-  if (err instanceof ConfigError) exitWithMessage(err.message);
-  throw err;
-}
+const config = loadConfigOrExit();
 
 const preset = args.deploy ? { ...DEPLOY_NGINX_PATHS, listen: String(config.system.port) } : undefined;
 const prefix = args.prefix ? resolve(args.prefix) : (preset?.prefix ?? resolve(projectRoot, 'var/nginx'));

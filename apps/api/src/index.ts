@@ -1,19 +1,12 @@
 // Wiring only: config, connections, the app, the port, shutdown. Handlers live in app.ts/routes.
-import { ConfigError, loadConfig } from '@im/config';
 import { createDb, pingDb } from '@im/db';
 import { createLogger } from '@im/logger';
 import { createMailQueue } from '@im/jobs';
 import { createLocalStorage } from '@im/storage';
-import { checkMysql, connectRedis, exitWithMessage, onShutdown, StartupError } from '@im/runtime';
+import { checkMysql, connectRedis, exitWithMessage, loadConfigOrExit, onShutdown, StartupError } from '@im/runtime';
 import { createApp } from './app.ts';
 
-let config;
-try {
-  config = loadConfig();
-} catch (err) {
-  if (err instanceof ConfigError) exitWithMessage(err.message);
-  throw err;
-}
+const config = loadConfigOrExit();
 const logger = createLogger({ service: 'api', level: config.log.level });
 
 try {

@@ -3,21 +3,14 @@ import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { createRedisRevocations, createTokenService } from '@im/auth';
 import { createRedisBroker } from '@im/bus';
-import { ConfigError, loadConfig, type Config } from '@im/config';
 import { createDb, pingDb } from '@im/db';
 import { createLogger } from '@im/logger';
 import { createRedisPresence } from '@im/presence';
-import { checkMysql, connectRedis, exitWithMessage, onShutdown, StartupError } from '@im/runtime';
+import { checkMysql, connectRedis, exitWithMessage, loadConfigOrExit, onShutdown, StartupError } from '@im/runtime';
 import { createGateway } from './gateway.ts';
 import { createMetrics } from './http/metrics.ts';
 
-let config: Config;
-try {
-  config = loadConfig();
-} catch (err) {
-  if (err instanceof ConfigError) exitWithMessage(err.message);
-  throw err;
-}
+const config = loadConfigOrExit();
 const gatewayId = config.gateway.id || `${hostname()}-${config.gateway.port}-${randomBytes(3).toString('hex')}`;
 const logger = createLogger({ service: 'gateway', level: config.log.level }).child({ gateway: gatewayId });
 

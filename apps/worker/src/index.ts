@@ -1,17 +1,10 @@
 // Wires the mail worker: config, logger, Redis, transport, BullMQ worker, shutdown.
-import { ConfigError, loadConfig, type Config } from '@im/config';
 import { createLogger } from '@im/logger';
-import { connectRedis, exitWithMessage, onShutdown, StartupError } from '@im/runtime';
+import { connectRedis, exitWithMessage, loadConfigOrExit, onShutdown, StartupError } from '@im/runtime';
 import { createMailTransport } from './mail-transport.ts';
 import { createMailWorker } from './mail-worker.ts';
 
-let config: Config;
-try {
-  config = loadConfig();
-} catch (err) {
-  if (!(err instanceof ConfigError)) throw err;
-  exitWithMessage(err.message);
-}
+const config = loadConfigOrExit();
 
 const logger = createLogger({ service: 'worker', level: config.log.level });
 

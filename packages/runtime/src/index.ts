@@ -1,2 +1,3 @@
 export { connectRedis, checkMysql, StartupError } from './backing-services.ts';
 export { onShutdown, exitWithMessage } from './shutdown.ts';
+export { loadConfigOrExit } from './load-config-or-exit.ts';
