@@ -51,10 +51,10 @@ export function createGateway(deps: GatewayDeps): Gateway {
   let draining = false;
 
   const source: RoomFeedSource = {
-    lastSeq: (room) => lastSeq(db, room),
+    lastSeq: async (room) => Number(await lastSeq(db, room)),
     async framesFrom(room, fromSeq, limit) {
-      const rows = await messagesBySeq(db, room, fromSeq, fromSeq + BigInt(limit) - 1n);
-      return rows.map((row) => ({ seq: row.seq, bytes: Buffer.from(JSON.stringify(toChatFrame(row))) }));
+      const rows = await messagesBySeq(db, room, BigInt(fromSeq), BigInt(fromSeq + limit - 1));
+      return rows.map((row) => ({ seq: Number(row.seq), bytes: Buffer.from(JSON.stringify(toChatFrame(row))) }));
     },
   };
   const rooms = new Rooms({
@@ -203,7 +203,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
     for (;;) {
       const rows = await messagesAfterId(db, connection.room, cursor, settings.catchup_page_size);
       for (const row of rows) {
-        connection.sendHistory(row.seq, Buffer.from(JSON.stringify(toChatFrame(row))));
+        connection.sendHistory(Number(row.seq), Buffer.from(JSON.stringify(toChatFrame(row))));
         cursor = row.id;
       }
       if (rows.length < settings.catchup_page_size || !connection.isOpen) break;

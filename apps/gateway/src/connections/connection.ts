@@ -2,6 +2,7 @@ import type { WebSocket } from 'ws';
 import { CloseCode, systemFrame } from '@im/protocol';
 import type { SessionInfo } from '../upgrade/authorize-upgrade.ts';
 import { TokenBucket } from './token-bucket.ts';
+import { prepareTextFrame, sendPrepared, type PreparedFrame } from './prepared-frame.ts';
 
 export interface ConnectionLimits {
   maxBufferedBytes: number;
@@ -10,8 +11,8 @@ export interface ConnectionLimits {
 
 /** A frame waiting while the connection catches up, with its place in the conversation. */
 interface Pending {
-  seq: bigint;
-  bytes: Buffer;
+  seq: number;
+  frame: PreparedFrame;
 }
 
 /**
@@ -25,7 +26,7 @@ export class Connection {
   private catchingUp = false;
   private pending: Pending[] = [];
   /** Highest conversation seq this socket was sent; anything at or below it is a duplicate. */
-  private lastSeq = 0n;
+  private lastSeq = 0;
   private readonly bucket: TokenBucket;
   /** Frames refused in a row for flooding; too many closes the socket. */
   floodStrikes = 0;
@@ -61,7 +62,7 @@ export class Connection {
   }
 
   /** A message from history during catch-up; goes out at once, ahead of the queued live ones. */
-  sendHistory(seq: bigint, bytes: Buffer): void {
+  sendHistory(seq: number, bytes: Buffer): void {
     if (seq <= this.lastSeq) return;
     this.lastSeq = seq;
     this.send(bytes);
@@ -72,18 +73,29 @@ export class Connection {
     const queued = this.pending;
     this.pending = [];
     this.catchingUp = false;
-    for (const frame of queued) this.deliver(frame.seq, frame.bytes);
+    for (const pending of queued) this.deliver(pending.seq, pending.frame);
   }
 
-  /** A stored message in conversation order; queued while catching up, skipped if already sent. */
-  deliver(seq: bigint, bytes: Buffer): boolean {
+  /**
+   * A stored message in conversation order, framed once for every recipient; queued while
+   * catching up, skipped if already sent. This is the fan-out hot path: keep it allocation-free.
+   */
+  deliver(seq: number, frame: PreparedFrame): boolean {
     if (this.catchingUp) {
-      this.pending.push({ seq, bytes });
+      this.pending.push({ seq, frame });
       return false;
     }
-    if (seq <= this.lastSeq) return false;
+    if (seq <= this.lastSeq || !this.writable()) return false;
     this.lastSeq = seq;
-    return this.send(bytes);
+    sendPrepared(this.ws, frame);
+    return true;
+  }
+
+  /** A transient frame (presence, progress) already framed for the whole room. */
+  deliverTransient(frame: PreparedFrame): boolean {
+    if (!this.writable()) return false;
+    sendPrepared(this.ws, frame);
+    return true;
   }
 
   /**
@@ -91,12 +103,18 @@ export class Connection {
    * queue grow without bound: it reconnects with `last_id` and catches up from history.
    */
   send(bytes: Buffer): boolean {
+    if (!this.writable()) return false;
+    sendPrepared(this.ws, prepareTextFrame(bytes));
+    return true;
+  }
+
+  /** Open, and reading fast enough; a socket whose backlog passed the cap is shed here. */
+  private writable(): boolean {
     if (!this.isOpen) return false;
     if (this.ws.bufferedAmount > this.limits.maxBufferedBytes) {
       this.onShed(this);
       return false;
     }
-    this.ws.send(bytes, { binary: false });
     return true;
   }
 

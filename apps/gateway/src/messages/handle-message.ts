@@ -118,7 +118,7 @@ export async function handleMessage(ctx: MessageContext, connection: Connection,
     return;
   }
   ctx.metrics.messagesIn.inc();
-  const seq = stored.message.seq;
+  const seq = Number(stored.message.seq);
   ctx.rooms.acceptLocal(session.room, seq, Buffer.from(frameJson));
   // Not awaited: while Redis is away a publish waits out reconnect attempts, and the socket's
   // next frames must not wait behind it. One connection keeps this gateway's publishes in order,

@@ -1,16 +1,17 @@
 import type { Connection } from '../connections/connection.ts';
+import { prepareTextFrame } from '../connections/prepared-frame.ts';
 
 /** A stored message ready to send: its place in the conversation and the frame's bytes. */
 export interface SequencedFrame {
-  seq: bigint;
+  seq: number;
   bytes: Buffer;
 }
 
 export interface RoomFeedSource {
   /** The conversation's latest stored seq. */
-  lastSeq(room: string): Promise<bigint>;
+  lastSeq(room: string): Promise<number>;
   /** Stored messages with seq ≥ fromSeq, in order (at most `limit`). */
-  framesFrom(room: string, fromSeq: bigint, limit: number): Promise<SequencedFrame[]>;
+  framesFrom(room: string, fromSeq: number, limit: number): Promise<SequencedFrame[]>;
 }
 
 export interface RoomFeedOptions {
@@ -31,9 +32,11 @@ const FILL_PAGE = 500;
  */
 export class RoomFeed {
   readonly connections = new Set<Connection>();
-  private nextSeq: bigint | undefined;
+  // Seqs are numbers here (exact below 2^53, far beyond any conversation): the hot path compares
+  // them per recipient, and BigInt comparisons cost more.
+  private nextSeq: number | undefined;
   private early: SequencedFrame[] = [];
-  private readonly held = new Map<bigint, Buffer>();
+  private readonly held = new Map<number, Buffer>();
   private gapTimer: NodeJS.Timeout | undefined;
   private filling: Promise<void> | undefined;
   private ready: Promise<void> | undefined;
@@ -54,14 +57,14 @@ export class RoomFeed {
   }
 
   private async init(): Promise<void> {
-    this.nextSeq = (await this.source.lastSeq(this.room)) + 1n;
+    this.nextSeq = (await this.source.lastSeq(this.room)) + 1;
     const early = this.early;
     this.early = [];
     for (const frame of early) this.accept(frame.seq, frame.bytes);
   }
 
   /** A stored message, from Redis or from a local send, possibly out of order or repeated. */
-  accept(seq: bigint, bytes: Buffer): void {
+  accept(seq: number, bytes: Buffer): void {
     if (this.nextSeq === undefined) {
       this.early.push({ seq, bytes });
       return;
@@ -78,7 +81,8 @@ export class RoomFeed {
 
   /** A presence frame: not stored, so not ordered; goes to every socket at once. */
   broadcast(bytes: Buffer): void {
-    for (const connection of this.connections) connection.send(bytes);
+    const frame = prepareTextFrame(bytes);
+    for (const connection of this.connections) connection.deliverTransient(frame);
   }
 
   /**
@@ -98,10 +102,11 @@ export class RoomFeed {
     this.held.clear();
   }
 
-  private emit(seq: bigint, bytes: Buffer): void {
+  private emit(seq: number, bytes: Buffer): void {
+    const frame = prepareTextFrame(bytes);
     let recipients = 0;
-    for (const connection of this.connections) if (connection.deliver(seq, bytes)) recipients += 1;
-    this.nextSeq = seq + 1n;
+    for (const connection of this.connections) if (connection.deliver(seq, frame)) recipients += 1;
+    this.nextSeq = seq + 1;
     this.options.onDelivered?.(recipients);
   }
 

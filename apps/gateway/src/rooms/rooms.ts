@@ -56,7 +56,7 @@ export class Rooms {
   }
 
   /** A message this gateway just stored: delivered locally without waiting for Redis. */
-  acceptLocal(room: string, seq: bigint, bytes: Buffer): void {
+  acceptLocal(room: string, seq: number, bytes: Buffer): void {
     this.entries.get(room)?.feed.accept(seq, bytes);
   }
 
@@ -89,10 +89,11 @@ export class Rooms {
     const handler = (payload: Buffer) => {
       const wire = decodeWire(payload);
       if (!wire) return logger.warn({ room: room }, 'undecodable bus payload');
-      if (wire.kind === 'transient') feed.broadcast(Buffer.from(wire.frame));
+      // The payload buffer is ours (ioredis allocates one per message), so slices need no copy.
+      if (wire.kind === 'transient') feed.broadcast(wire.frame);
       else {
         this.options.onReceived?.(Date.now() - wire.storedAtMs);
-        feed.accept(wire.seq, Buffer.from(wire.frame));
+        feed.accept(wire.seq, wire.frame);
       }
     };
     const entry: RoomEntry = {

@@ -8,12 +8,12 @@
  *                                                     progress): not stored, not ordered
  */
 export type WireMessage =
-  | { kind: 'message'; seq: bigint; storedAtMs: number; frame: Buffer }
+  | { kind: 'message'; seq: number; storedAtMs: number; frame: Buffer }
   | { kind: 'transient'; frame: Buffer };
 
 const TAB = 0x09;
 
-export function encodeMessage(seq: bigint, storedAtMs: number, frameJson: string): string {
+export function encodeMessage(seq: number, storedAtMs: number, frameJson: string): string {
   return `m\t${seq}\t${storedAtMs}\t${frameJson}`;
 }
 
@@ -33,5 +33,5 @@ export function decodeWire(payload: Buffer): WireMessage | undefined {
   const seqText = payload.toString('latin1', first + 1, second);
   const storedAtMs = Number(payload.toString('latin1', second + 1, third));
   if (!/^\d+$/.test(seqText) || !Number.isFinite(storedAtMs)) return undefined;
-  return { kind: 'message', seq: BigInt(seqText), storedAtMs, frame };
+  return { kind: 'message', seq: Number(seqText), storedAtMs, frame };
 }

@@ -1,0 +1,34 @@
+import * as ws from 'ws';
+import type { WebSocket } from 'ws';
+
+/**
+ * A text frame encoded once (header + payload in one buffer) for any number of sockets, as
+ * Socket.IO does for broadcasts: fan-out then costs one socket write per recipient and no
+ * per-recipient framing or allocation. Valid only because the gateway never compresses
+ * (perMessageDeflate off) and server frames are never masked.
+ */
+export interface PreparedFrame {
+  /** The frame's JSON, for paths that need the text (history, single sends). */
+  payload: Buffer;
+  /** The complete WebSocket frame. */
+  wire: Buffer;
+}
+
+interface SenderInternals {
+  _sender?: { sendFrame(list: Buffer[], cb?: (err?: Error) => void): void };
+}
+
+// ws exports Sender at run time; its type declarations do not describe the static `frame`.
+const Sender = (ws as unknown as { Sender: { frame(data: Buffer, options: object): Buffer[] } }).Sender;
+
+export function prepareTextFrame(payload: Buffer): PreparedFrame {
+  const parts = Sender.frame(payload, { fin: true, rsv1: false, opcode: 0x01, mask: false, readOnly: true });
+  return { payload, wire: parts.length === 1 ? parts[0]! : Buffer.concat(parts) };
+}
+
+/** Writes a prepared frame; falls back to a normal send if ws's internals ever change shape. */
+export function sendPrepared(socket: WebSocket, frame: PreparedFrame): void {
+  const sender = (socket as unknown as SenderInternals)._sender;
+  if (sender && typeof sender.sendFrame === 'function') sender.sendFrame([frame.wire]);
+  else socket.send(frame.payload, { binary: false });
+}
