@@ -1,6 +1,6 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { storeChatMessage } from '@im/db';
+import { createMessageWriter, type MessageWriter } from '@im/db';
 import { GROUP_CONVERSATION, MsgType } from '@im/protocol';
 import { startApi, type TestApi } from './support/start-api.ts';
 import { call } from './support/http.ts';
@@ -11,6 +11,7 @@ const ISO_8601 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2}
 
 describe('GET /api/chat_groupList', () => {
   let api: TestApi;
+  let writer: MessageWriter;
   let token: string;
   const users: Array<{ user_id: string; user_name: string; avatar: string }> = [];
   /** Stored group message ids, oldest first. */
@@ -20,6 +21,7 @@ describe('GET /api/chat_groupList', () => {
 
   before(async () => {
     api = await startApi();
+    writer = createMessageWriter({ url: api.config.mysql.url, connectionLimit: 2 });
     // Labels sort alice < bob < carol, which the username sorts rely on.
     for (const label of ['carol', 'alice', 'bob']) {
       const session = await registerAndLogin(api, label);
@@ -28,7 +30,7 @@ describe('GET /api/chat_groupList', () => {
     }
     for (let i = 1; i <= 12; i++) {
       const sender = users[i % 3]!;
-      const { message } = await storeChatMessage(api.db, {
+      const message = await writer.write({
         conversation: GROUP_CONVERSATION,
         senderId: sender.user_id,
         targetId: null,
@@ -53,7 +55,7 @@ describe('GET /api/chat_groupList', () => {
         storageKey: 'group/1700000000000-report v1 #2.pdf',
       },
     });
-    const { message } = await storeChatMessage(api.db, {
+    const message = await writer.write({
       conversation: GROUP_CONVERSATION,
       senderId: users[0]!.user_id,
       targetId: null,
@@ -66,7 +68,10 @@ describe('GET /api/chat_groupList', () => {
     fileMessageId = Number(message.id);
     ids.push(fileMessageId);
   });
-  after(() => api.close());
+  after(async () => {
+    await writer.close();
+    await api.close();
+  });
 
   function list(query: Record<string, string> = {}, withToken = token) {
     const search = new URLSearchParams(query).toString();

@@ -1,6 +1,6 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { storeChatMessage } from '@im/db';
+import { createMessageWriter, type MessageWriter } from '@im/db';
 import { GROUP_CONVERSATION, MsgType, privateConversation } from '@im/protocol';
 import { startApi, type TestApi } from './support/start-api.ts';
 import { call } from './support/http.ts';
@@ -27,6 +27,7 @@ interface Session {
 
 describe('GET /api/chat_privateList', () => {
   let api: TestApi;
+  let writer: MessageWriter;
   let a: Session;
   let b: Session;
   let c: Session;
@@ -36,7 +37,7 @@ describe('GET /api/chat_privateList', () => {
   const cb: number[] = [];
 
   async function send(from: Session, to: Session, content: string, into: number[]) {
-    const { message } = await storeChatMessage(api.db, {
+    const message = await writer.write({
       conversation: privateConversation(from.user.user_id, to.user.user_id),
       senderId: from.user.user_id,
       targetId: to.user.user_id,
@@ -51,6 +52,7 @@ describe('GET /api/chat_privateList', () => {
 
   before(async () => {
     api = await startApi();
+    writer = createMessageWriter({ url: api.config.mysql.url, connectionLimit: 2 });
     a = await registerAndLogin(api, 'anna');
     b = await registerAndLogin(api, 'ben');
     c = await registerAndLogin(api, 'cleo');
@@ -60,7 +62,7 @@ describe('GET /api/chat_privateList', () => {
     await send(b, a, 'b→a 1', ab);
     await send(c, b, 'c→b 1', cb);
     await send(a, b, 'a→b 2', ab);
-    await storeChatMessage(api.db, {
+    await writer.write({
       conversation: GROUP_CONVERSATION,
       senderId: a.user.user_id,
       targetId: null,
@@ -74,7 +76,10 @@ describe('GET /api/chat_privateList', () => {
     await send(c, a, 'c→a 1', ac);
     await send(a, b, 'a→b 3', ab);
   });
-  after(() => api.close());
+  after(async () => {
+    await writer.close();
+    await api.close();
+  });
 
   function list(session: Session | undefined, query: Record<string, string> = {}) {
     const search = new URLSearchParams(query).toString();

@@ -4,7 +4,7 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import type { TokenRevocations, TokenService } from '@im/auth';
 import type { Broker } from '@im/bus';
 import type { Config } from '@im/config';
-import { messagesBySeq, lastSeq, pingDb, toChatFrame, messagesAfterId, type Db } from '@im/db';
+import { messagesBySeq, lastSeq, pingDb, toChatFrame, messagesAfterId, type Db, type MessageWriter } from '@im/db';
 import type { Logger } from '@im/logger';
 import type { Presence } from '@im/presence';
 import { AppError, CloseCode, errors, systemFrame } from '@im/protocol';
@@ -22,6 +22,7 @@ export interface GatewayDeps {
   config: Config;
   logger: Logger;
   db: Db;
+  writer: MessageWriter;
   broker: Broker;
   presence: Presence;
   tokens: TokenService;
@@ -43,7 +44,7 @@ const GAP_WAIT_MS = 50;
 const TAIL_CHECK_MS = 5_000;
 
 export function createGateway(deps: GatewayDeps): Gateway {
-  const { config, logger, db, broker, presence, tokens, revocations, metrics } = deps;
+  const { config, logger, db, writer, broker, presence, tokens, revocations, metrics } = deps;
   const settings = config.gateway;
   /** Per socket, the promise of its last queued frame: drain waits for every queue to empty. */
   const queueTails = new Map<Connection, Promise<void>>();
@@ -68,6 +69,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
   const announcer = new PresenceAnnouncer(broker, db, logger);
   const messageContext: MessageContext = {
     db,
+    writer,
     broker,
     presence,
     rooms,

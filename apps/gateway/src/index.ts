@@ -3,7 +3,7 @@ import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { createRedisRevocations, createTokenService } from '@im/auth';
 import { createRedisBroker } from '@im/bus';
-import { createDb, pingDb } from '@im/db';
+import { createDb, createMessageWriter, pingDb } from '@im/db';
 import { createLogger } from '@im/logger';
 import { createRedisPresence } from '@im/presence';
 import { checkMysql, connectRedis, exitWithMessage, loadConfigOrExit, onShutdown, StartupError } from '@im/runtime';
@@ -21,6 +21,8 @@ try {
   const sub = await connectRedis(config.redis.url, { name: `gateway-${gatewayId}-sub`, maxRetriesPerRequest: null });
   const db = createDb({ url: config.mysql.url, connectionLimit: config.mysql.connection_limit });
   await checkMysql('gateway', () => pingDb(db), config.mysql.url);
+  // The chat hot path writes through its own small pool, batching commits (see message-writer.ts).
+  const writer = createMessageWriter({ url: config.mysql.url, connectionLimit: 4 });
 
   const metrics = createMetrics(gatewayId);
   const onRedisError = (operation: string) => (err: unknown) => {
@@ -44,7 +46,7 @@ try {
     revocations,
   });
 
-  const gateway = createGateway({ config, logger, db, broker, presence, tokens, revocations, metrics });
+  const gateway = createGateway({ config, logger, db, writer, broker, presence, tokens, revocations, metrics });
   await gateway.start();
   gateway.server.listen(config.gateway.port, config.system.host);
   await new Promise<void>((resolve, reject) => {
@@ -56,6 +58,7 @@ try {
   onShutdown(logger, async () => {
     await gateway.drain();
     await broker.close();
+    await writer.close();
     await db.$disconnect();
     redis.disconnect();
     sub.disconnect();

@@ -6,17 +6,27 @@ export function downloadPath(fileName: string): string {
   return `api/files/download?file=${encodeURIComponent(fileName)}`;
 }
 
+export interface FileRow {
+  fileName: string;
+  originalName: string;
+  size: bigint | number;
+  fileType: string;
+  mimeType: string;
+}
+
+/** The `file` object of file and image frames. */
+export function fileInfo(file: FileRow): FileInfo {
+  return {
+    name: file.fileName,
+    original_name: file.originalName,
+    size: Number(file.size),
+    type: file.fileType,
+    mime_type: file.mimeType,
+    path: downloadPath(file.fileName),
+  };
+}
+
 /** The live/history frame of a stored message (private frames carry the target's fields). */
 export function toChatFrame(row: ChatMessageWithPeople): ChatFrame {
-  const file: FileInfo | undefined = row.file
-    ? {
-        name: row.file.fileName,
-        original_name: row.file.originalName,
-        size: Number(row.file.size),
-        type: row.file.fileType,
-        mime_type: row.file.mimeType,
-        path: downloadPath(row.file.fileName),
-      }
-    : undefined;
-  return chatFrame(row, row.sender, row.target ?? undefined, file);
+  return chatFrame(row, row.sender, row.target ?? undefined, row.file ? fileInfo(row.file) : undefined);
 }

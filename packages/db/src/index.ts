@@ -4,13 +4,12 @@ export { poolConfigFromUrl } from './connection-options.ts';
 export { Prisma } from './generated/client.ts';
 export type { User, ChatMessage, File } from './generated/client.ts';
 export {
-  storeChatMessage,
   messagesAfterId,
   messagesBySeq,
   lastSeq,
   messageWithPeople,
   type NewChatMessage,
-  type StoreResult,
   type ChatMessageWithPeople,
 } from './chat-messages.ts';
-export { toChatFrame, downloadPath } from './chat-frames.ts';
+export { toChatFrame, downloadPath, fileInfo, type FileRow } from './chat-frames.ts';
+export { createMessageWriter, type MessageWriter, type MessageWriterOptions, type WriteResult } from './message-writer.ts';

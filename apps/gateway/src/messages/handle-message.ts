@@ -1,9 +1,9 @@
 import type { RawData } from 'ws';
 import type { Broker } from '@im/bus';
-import { downloadPath, storeChatMessage, toChatFrame, type Db } from '@im/db';
+import { fileInfo, messageWithPeople, toChatFrame, type Db, type MessageWriter } from '@im/db';
 import type { Logger } from '@im/logger';
 import type { Presence } from '@im/presence';
-import { AppError, CloseCode, ErrorCode, MsgType, type ChatFrame } from '@im/protocol';
+import { AppError, chatFrame, CloseCode, ErrorCode, MsgType, type ChatFrame } from '@im/protocol';
 import type { Connection } from '../connections/connection.ts';
 import type { GatewayMetrics } from '../http/metrics.ts';
 import { roomChannel, errorFields, type Rooms } from '../rooms/rooms.ts';
@@ -14,6 +14,7 @@ import { clientFrameSchema } from './client-frame.ts';
 
 export interface MessageContext {
   db: Db;
+  writer: MessageWriter;
   broker: Broker;
   presence: Presence;
   rooms: Rooms;
@@ -94,9 +95,9 @@ export async function handleMessage(ctx: MessageContext, connection: Connection,
     return;
   }
 
-  let stored;
+  let written;
   try {
-    stored = await storeChatMessage(ctx.db, {
+    written = await ctx.writer.write({
       conversation: session.room,
       senderId: session.user.userId,
       targetId: session.target?.userId ?? null,
@@ -111,19 +112,27 @@ export async function handleMessage(ctx: MessageContext, connection: Connection,
     return refuse('store', ErrorCode.ServiceUnavailable, '消息未能保存，请稍后重发（带相同 client_msg_id 不会重复）', clientMsgId);
   }
 
-  const frameJson = JSON.stringify(toChatFrame(stored.message));
-  if (stored.duplicate) {
+  if (written.duplicate) {
     // A resend: the sender gets the original back as its acknowledgement; nobody else sees it again.
-    connection.send(Buffer.from(frameJson));
+    const original = await ctx.db.chatMessage.findUnique({ where: { id: written.id }, include: messageWithPeople });
+    if (original) connection.send(Buffer.from(JSON.stringify(toChatFrame(original))));
     return;
   }
   ctx.metrics.messagesIn.inc();
-  const seq = Number(stored.message.seq);
+  const frameJson = JSON.stringify(
+    chatFrame(
+      { id: written.id, msgType: frame.msg_type, content, createdAt: written.createdAt, onlineCount, clientMsgId: frame.client_msg_id ?? null },
+      session.user,
+      session.target,
+      file ? fileInfo(file) : undefined,
+    ),
+  );
+  const { seq } = written;
   ctx.rooms.acceptLocal(session.room, seq, Buffer.from(frameJson));
   // Not awaited: while Redis is away a publish waits out reconnect attempts, and the socket's
   // next frames must not wait behind it. One connection keeps this gateway's publishes in order,
   // and receivers order by seq anyway.
-  ctx.broker.publish(roomChannel(session.room), encodeMessage(seq, stored.message.createdAt.getTime(), frameJson)).catch((err) => {
+  ctx.broker.publish(roomChannel(session.room), encodeMessage(seq, written.createdAt.getTime(), frameJson)).catch((err) => {
     // Stored, so not lost: other gateways find it in MySQL on their next resync.
     ctx.metrics.redisErrors.inc({ operation: 'publish' });
     ctx.logger.warn({ err: errorFields(err), room: session.room }, 'publish failed; peers will resync');
@@ -172,14 +181,7 @@ function fileNotice(session: SessionInfo, content: string, onlineCount: number, 
     content,
     date: new Date().toISOString(),
     online_count: onlineCount,
-    file: {
-      name: file.fileName,
-      original_name: file.originalName,
-      size: Number(file.size),
-      type: file.fileType,
-      mime_type: file.mimeType,
-      path: downloadPath(file.fileName),
-    },
+    file: fileInfo(file),
   };
   if (session.target) {
     notice.target_id = session.target.userId;
