@@ -8,6 +8,7 @@ export interface ConnectionSettings {
   password: string;
   database: string;
   connectionLimit: number;
+  minimumIdle: number;
   acquireTimeout: number;
   connectTimeout: number;
   bigIntAsNumber: boolean;
@@ -28,6 +29,9 @@ export function poolConfigFromUrl(url: string, connectionLimit = 10): Connection
     password: decodeURIComponent(parsed.password),
     database,
     connectionLimit,
+    // Open connections as needed rather than all at start: several processes share one server's
+    // max_connections (151 by default), and most of them are idle most of the time.
+    minimumIdle: 1,
     // Fail fast when MariaDB is down instead of queueing requests for the default 10 s.
     acquireTimeout: 5_000,
     connectTimeout: 3_000,
