@@ -2,6 +2,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { startCluster, newUser, type TestCluster } from '../support/cluster.ts';
 import { ChatClient } from '../support/chat-client.ts';
+import { createMessageWriter } from '@im/db';
 
 /** Group and private chat across three real gateway processes. */
 describe('chat across gateways', () => {
@@ -170,6 +171,27 @@ describe('chat across gateways', () => {
     assert.deepEqual(received.slice(-1), ['live']);
     const ids = r.frames.filter((f) => f.msg_type === 4).map((f) => f.id);
     assert.deepEqual(ids, [...new Set(ids)].sort((a, b) => a - b));
+  });
+
+  it('delivers a message that was stored but never published (its gateway died in between)', async () => {
+    const writerUser = await newUser(cluster, 'lost');
+    const watcher = await newUser(cluster, 'watch');
+    const sockets = await Promise.all([0, 1, 2].map((g) => connect(g, { token: watcher.token })));
+    // Stored straight into MySQL, as if a gateway crashed before its PUBLISH.
+    const writer = createMessageWriter({ url: cluster.database.url, connectionLimit: 1 });
+    const stored = await writer.write({
+      conversation: 'group',
+      senderId: writerUser.userId,
+      targetId: null,
+      msgType: 4,
+      content: 'never published',
+      clientMsgId: null,
+      fileId: null,
+      onlineCount: 1,
+    });
+    await writer.close();
+    const frames = await Promise.all(sockets.map((s) => s.next((f) => f.content === 'never published', 15_000)));
+    for (const frame of frames) assert.equal(frame.id, Number(stored.id));
   });
 
   it('accepts the token as a header or as subprotocols, selecting `bearer`', async () => {

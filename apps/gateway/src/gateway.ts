@@ -53,6 +53,10 @@ export function createGateway(deps: GatewayDeps): Gateway {
 
   const source: RoomFeedSource = {
     lastSeq: async (room) => Number(await lastSeq(db, room)),
+    async lastSeqs(rooms) {
+      const rows = await db.conversation.findMany({ where: { conversation: { in: rooms } } });
+      return new Map(rows.map((row) => [row.conversation, Number(row.lastSeq)]));
+    },
     async framesFrom(room, fromSeq, limit) {
       const rows = await messagesBySeq(db, room, BigInt(fromSeq), BigInt(fromSeq + limit - 1));
       return rows.map((row) => ({ seq: Number(row.seq), bytes: Buffer.from(JSON.stringify(toChatFrame(row))) }));
@@ -254,7 +258,10 @@ export function createGateway(deps: GatewayDeps): Gateway {
           connection.ws.ping();
         }
       }, settings.heartbeat_ms);
-      tailCheck = setInterval(() => void rooms.resyncAll(), TAIL_CHECK_MS);
+      tailCheck = setInterval(
+        () => void rooms.resyncLagging().catch((err) => logger.warn({ err: errorFields(err) }, 'tail check failed')),
+        TAIL_CHECK_MS,
+      );
       heartbeat.unref();
       tailCheck.unref();
     },

@@ -10,6 +10,8 @@ export interface SequencedFrame {
 export interface RoomFeedSource {
   /** The conversation's latest stored seq. */
   lastSeq(room: string): Promise<number>;
+  /** The latest stored seq of many conversations in one query (missing ones have no messages). */
+  lastSeqs(rooms: string[]): Promise<Map<string, number>>;
   /** Stored messages with seq ≥ fromSeq, in order (at most `limit`). */
   framesFrom(room: string, fromSeq: number, limit: number): Promise<SequencedFrame[]>;
 }
@@ -94,6 +96,11 @@ export class RoomFeed {
       this.filling = undefined;
     });
     return this.filling;
+  }
+
+  /** Whether MySQL has messages this feed has not delivered yet. */
+  isBehind(storedLastSeq: number): boolean {
+    return this.nextSeq !== undefined && storedLastSeq >= this.nextSeq;
   }
 
   close(): void {
