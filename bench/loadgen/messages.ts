@@ -1,0 +1,102 @@
+/**
+ * What the coordinator and its generator processes say to each other over the fork IPC channel.
+ * Times are milliseconds since the run's shared epoch: a `process.hrtime` reading (CLOCK_MONOTONIC,
+ * the same clock in every process on the box) that the coordinator hands to each worker.
+ */
+
+/** Which server a client talks to: this cluster's gateways, or the Socket.IO baseline. */
+export type Protocol = 'im' | 'sio';
+
+export interface ClientSpec {
+  /** Global index of the client; senders are named by it inside message contents. */
+  id: number;
+  /** Index of the room (conversation) the client is in: recipients of a message = its room. */
+  room: number;
+  /** `im`: the full ws URL, token included; `sio`: the Socket.IO server's base URL. */
+  url: string;
+  /** After an unexpected close (reconnect mode), URLs to reconnect to, tried in turn, with last_id. */
+  failover?: string[];
+}
+
+export interface StepPlan {
+  index: number;
+  startMs: number;
+  endMs: number;
+  /** Messages intended before startMs + warmupMs count for loss but not for latency. */
+  warmupMs: number;
+  /** This worker's share of the step's rate, messages per second (0: none). */
+  rate: number;
+}
+
+export type Command =
+  | { type: 'init'; epochNs: string; protocol: Protocol; localAddress: string; workerIndex: number }
+  | { type: 'connect'; clients: ClientSpec[]; concurrency: number; timeoutMs: number; reconnect: boolean }
+  | {
+      type: 'run';
+      steps: StepPlan[];
+      /** Ids of this worker's clients that send, in turn. */
+      senders: number[];
+      /** Sockets per room, so a send knows how many deliveries to expect. */
+      roomSizes: number[];
+      payloadBytes: number;
+      /** 0–1: shifts this worker's send times so workers interleave instead of bursting together. */
+      phase: number;
+    }
+  | { type: 'progress' }
+  | { type: 'collect' }
+  | { type: 'close' };
+
+export interface ConnectResult {
+  type: 'connected';
+  opened: number;
+  failed: number;
+  errors: string[];
+  ms: number;
+}
+
+export interface Progress {
+  type: 'progress';
+  /** Bench messages received (all steps), and frames that were not bench messages. */
+  received: number;
+  otherFrames: number;
+  open: number;
+  sendsDone: boolean;
+}
+
+export interface StepStats {
+  index: number;
+  sent: number;
+  /** Sends that could not go out because the socket was not open. */
+  skipped: number;
+  expected: number;
+  received: number;
+  duplicates: number;
+  /** Encoded LatencyHistogram of intended-send → receive, after warm-up. */
+  latency: string;
+  /** Encoded LatencyHistogram of how late each send left relative to its intended time. */
+  sendLag: string;
+  /** Event-loop delay over the step, ms. */
+  loopLagP99: number;
+  loopLagMax: number;
+}
+
+export interface WorkerStats {
+  type: 'stats';
+  steps: StepStats[];
+  open: number;
+  unexpectedCloses: number;
+  closeCodes: Record<string, number>;
+  /** Error frames from the server by code (1007 throttled, 1500 not stored, …). */
+  errorFrames: Record<string, number>;
+  otherFrames: number;
+  /** Reconnect mode: how many clients came back, and when the last of them got its welcome. */
+  reconnected: number;
+  lastWelcomeMs: number;
+  firstCloseMs: number;
+  reconnectFailures: number;
+  /** Loop lag since the last collect, outside steps (idle holding). */
+  idleLoopLagP99: number;
+  idleLoopLagMax: number;
+}
+
+export type Reply = ConnectResult | Progress | WorkerStats | { type: 'ran' } | { type: 'closed' } | { type: 'error'; message: string };

@@ -1,0 +1,413 @@
+// A generator process: holds a share of the clients, bound to its own 127.0.0.x source address,
+// sends its share of each step's messages on an open-loop schedule and measures what arrives.
+// Driven by the coordinator (coordinator.ts) over the fork IPC channel; see messages.ts.
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { WebSocket } from 'ws';
+import { io as ioClient, type Socket } from 'socket.io-client';
+import { LatencyHistogram } from '../metrics/histogram.ts';
+import { benchContent, FRAME_MARK, readFrameId, readTag, type BenchTag } from './bench-content.ts';
+import type { ClientSpec, Command, Progress, Protocol, Reply, StepPlan, StepStats, WorkerStats } from './messages.ts';
+
+interface ClientState {
+  spec: ClientSpec;
+  ws?: WebSocket;
+  sio?: Socket;
+  open: boolean;
+  /** We closed it (or are about to): its close is not counted as unexpected. */
+  closing: boolean;
+  /** Per sender, the highest seq seen: a lower or equal one is a duplicate. */
+  lastSeq: Map<number, number>;
+  /** Highest frame id seen (im), the last_id to reconnect with. */
+  lastId: number;
+  seq: number;
+  failoverIndex: number;
+  reconnectAttempts: number;
+  onWelcome?: () => void;
+  welcomedOnce: boolean;
+}
+
+interface StepState extends StepPlan {
+  sent: number;
+  skipped: number;
+  expected: number;
+  received: number;
+  duplicates: number;
+  latency: LatencyHistogram;
+  sendLag: LatencyHistogram;
+  loopLagP99: number;
+  loopLagMax: number;
+}
+
+let epoch = 0n;
+let protocol: Protocol = 'im';
+let localAddress = '127.0.0.1';
+let reconnectMode = false;
+const clients = new Map<number, ClientState>();
+let steps: StepState[] = [];
+let sendsDone = true;
+let roomSizes: number[] = [];
+let received = 0;
+let otherFrames = 0;
+let unexpectedCloses = 0;
+const closeCodes: Record<string, number> = {};
+const errorFrames: Record<string, number> = {};
+let reconnected = 0;
+let lastWelcomeMs = 0;
+let firstCloseMs = 0;
+let reconnectFailures = 0;
+
+const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+loopDelay.enable();
+
+const nowMs = () => Number(process.hrtime.bigint() - epoch) / 1e6;
+
+function reply(message: Reply): void {
+  process.send?.(message);
+}
+
+process.on('message', (command: Command) => {
+  handle(command).catch((err: Error) => reply({ type: 'error', message: err.stack ?? err.message }));
+});
+process.on('disconnect', () => process.exit(0));
+
+async function handle(command: Command): Promise<void> {
+  switch (command.type) {
+    case 'init':
+      epoch = BigInt(command.epochNs);
+      protocol = command.protocol;
+      localAddress = command.localAddress;
+      return;
+    case 'connect':
+      reconnectMode = command.reconnect;
+      return reply(await connectAll(command.clients, command.concurrency, command.timeoutMs));
+    case 'run':
+      roomSizes = command.roomSizes;
+      return run(command.steps, command.senders, command.payloadBytes, command.phase);
+    case 'progress':
+      return reply(progress());
+    case 'collect':
+      return reply(collect());
+    case 'close':
+      for (const state of clients.values()) closeClient(state);
+      reply({ type: 'closed' });
+      setTimeout(() => process.exit(0), 200);
+      return;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Connecting
+
+async function connectAll(specs: ClientSpec[], concurrency: number, timeoutMs: number) {
+  const started = Date.now();
+  let opened = 0;
+  let failed = 0;
+  const errors: string[] = [];
+  let next = 0;
+  const lane = async () => {
+    while (next < specs.length) {
+      const spec = specs[next++]!;
+      const state = newState(spec);
+      clients.set(spec.id, state);
+      try {
+        await openClient(state, spec.url, timeoutMs);
+        opened += 1;
+      } catch (err) {
+        failed += 1;
+        if (errors.length < 5) errors.push((err as Error).message);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, concurrency) }, lane));
+  return { type: 'connected' as const, opened, failed, errors, ms: Date.now() - started };
+}
+
+function newState(spec: ClientSpec): ClientState {
+  return { spec, open: false, closing: false, lastSeq: new Map(), lastId: 0, seq: 0, failoverIndex: 0, reconnectAttempts: 0, welcomedOnce: false };
+}
+
+/** Opens the socket and resolves once the server says it is in the room (im: welcome notice). */
+function openClient(state: ClientState, url: string, timeoutMs: number): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    let settled = false;
+    const timer = setTimeout(() => fail(new Error(`no welcome within ${timeoutMs} ms`)), timeoutMs);
+    const done = () => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      state.open = true;
+      resolve();
+    };
+    const fail = (err: Error) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      state.onWelcome = undefined;
+      // Forget the socket first, so its close does not count as an unexpected one.
+      const { ws, sio } = state;
+      state.ws = undefined;
+      state.sio = undefined;
+      ws?.terminate();
+      sio?.disconnect();
+      reject(err);
+    };
+    state.onWelcome = done;
+    if (protocol === 'im') openIm(state, url, fail);
+    else openSio(state, url, fail);
+  });
+}
+
+function openIm(state: ClientState, url: string, fail: (err: Error) => void): void {
+  const ws = new WebSocket(url, { localAddress, perMessageDeflate: false, skipUTF8Validation: true, handshakeTimeout: 120_000 });
+  state.ws = ws;
+  ws.on('message', (data: Buffer) => onImFrame(state, data));
+  ws.on('error', (err) => fail(err));
+  ws.on('unexpected-response', (_req, res) => fail(new Error(`upgrade refused: HTTP ${res.statusCode}`)));
+  ws.on('close', (code) => {
+    if (state.ws !== ws) return;
+    onClosed(state, code);
+  });
+}
+
+function openSio(state: ClientState, url: string, fail: (err: Error) => void): void {
+  const socket = ioClient(url, {
+    transports: ['websocket'],
+    forceNew: true,
+    reconnection: false,
+    timeout: 30_000,
+    // Passed through to ws by engine.io-client; missing from its option types.
+    localAddress,
+  } as unknown as Parameters<typeof ioClient>[1]);
+  state.sio = socket;
+  socket.on('connect', () => state.onWelcome?.());
+  socket.on('connect_error', (err) => fail(err));
+  socket.on('message', (content: string) => {
+    if (typeof content === 'string' && content.charCodeAt(0) === 0x42 /* B */) {
+      const tag = readTag(content, 2);
+      if (tag) return onBench(state, tag);
+    }
+    otherFrames += 1;
+  });
+  socket.on('disconnect', (reason) => {
+    if (state.sio !== socket) return;
+    onClosed(state, reason === 'io client disconnect' ? 1000 : 1006);
+  });
+}
+
+const SYSTEM_PREFIX = Buffer.from('{"msg_type":1,');
+
+function onImFrame(state: ClientState, data: Buffer): void {
+  const at = data.indexOf(FRAME_MARK);
+  if (at >= 0) {
+    if (reconnectMode) {
+      const id = readFrameId(data);
+      if (id > state.lastId) state.lastId = id;
+    }
+    const tag = readTag(data, at + 3);
+    if (tag) return onBench(state, tag);
+  }
+  if (data.subarray(0, SYSTEM_PREFIX.length).equals(SYSTEM_PREFIX)) {
+    const frame = JSON.parse(data.toString('utf8')) as { code?: number };
+    if (frame.code === 0) {
+      const wake = state.onWelcome;
+      state.onWelcome = undefined;
+      if (state.welcomedOnce && reconnectMode) {
+        reconnected += 1;
+        lastWelcomeMs = Math.max(lastWelcomeMs, nowMs());
+        state.open = true;
+      }
+      state.welcomedOnce = true;
+      wake?.();
+    } else {
+      const key = String(frame.code);
+      errorFrames[key] = (errorFrames[key] ?? 0) + 1;
+    }
+    return;
+  }
+  otherFrames += 1;
+}
+
+function onBench(state: ClientState, tag: BenchTag): void {
+  received += 1;
+  const step = steps[tag.step];
+  if (!step) return;
+  step.received += 1;
+  const last = state.lastSeq.get(tag.sender) ?? 0;
+  if (tag.seq <= last) {
+    step.duplicates += 1;
+    return;
+  }
+  state.lastSeq.set(tag.sender, tag.seq);
+  const sendAtMs = tag.sendAtUs / 1000;
+  if (sendAtMs >= step.startMs + step.warmupMs) step.latency.recordMs(nowMs() - sendAtMs);
+}
+
+function onClosed(state: ClientState, code: number): void {
+  const wasOpen = state.open;
+  state.open = false;
+  if (state.closing) return;
+  unexpectedCloses += 1;
+  closeCodes[String(code)] = (closeCodes[String(code)] ?? 0) + 1;
+  if (firstCloseMs === 0) firstCloseMs = nowMs();
+  if (reconnectMode && wasOpen) scheduleReconnect(state);
+}
+
+function scheduleReconnect(state: ClientState): void {
+  const urls = state.spec.failover ?? [];
+  if (urls.length === 0 || state.reconnectAttempts >= 100) {
+    reconnectFailures += 1;
+    return;
+  }
+  state.reconnectAttempts += 1;
+  // A little spread, as real clients have; most reconnect within the first 100 ms.
+  const delay = state.reconnectAttempts === 1 ? Math.random() * 100 : 200 + Math.random() * 300;
+  setTimeout(() => {
+    const base = urls[state.failoverIndex++ % urls.length]!;
+    const url = new URL(base);
+    if (state.lastId > 0) url.searchParams.set('last_id', String(state.lastId));
+    openClient(state, url.toString(), 30_000).then(
+      () => {
+        state.reconnectAttempts = 0;
+      },
+      () => scheduleReconnect(state),
+    );
+  }, delay);
+}
+
+function closeClient(state: ClientState): void {
+  state.closing = true;
+  state.ws?.terminate();
+  state.sio?.disconnect();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Sending (open loop)
+
+function run(plans: StepPlan[], senderIds: number[], payloadBytes: number, phase: number): void {
+  steps = plans.map((plan) => ({
+    ...plan,
+    sent: 0,
+    skipped: 0,
+    expected: 0,
+    received: 0,
+    duplicates: 0,
+    latency: new LatencyHistogram(),
+    sendLag: new LatencyHistogram(),
+    loopLagP99: 0,
+    loopLagMax: 0,
+  }));
+  // Event-loop delay per step: reset as a step starts, read as it ends.
+  for (const step of steps) {
+    setTimeout(() => loopDelay.reset(), Math.max(0, step.startMs - nowMs()));
+    setTimeout(() => {
+      step.loopLagP99 = loopDelay.percentile(99) / 1e6;
+      step.loopLagMax = loopDelay.max / 1e6;
+    }, Math.max(0, step.endMs - nowMs()));
+  }
+  const senders = senderIds.map((id) => clients.get(id)).filter((s): s is ClientState => s !== undefined);
+  sendsDone = steps.every((s) => s.rate <= 0) || senders.length === 0;
+  if (sendsDone) {
+    reply({ type: 'ran' });
+    return;
+  }
+
+  let stepIndex = 0;
+  let k = 0;
+  let turn = 0;
+  const tick = () => {
+    const now = nowMs();
+    let budget = 500;
+    while (stepIndex < steps.length) {
+      const step = steps[stepIndex]!;
+      const due = step.rate > 0 ? step.startMs + ((k + phase) * 1000) / step.rate : Infinity;
+      if (due >= step.endMs) {
+        stepIndex += 1;
+        k = 0;
+        continue;
+      }
+      if (due > now) {
+        const wait = due - now;
+        if (wait < 1) setImmediate(tick);
+        else setTimeout(tick, Math.floor(wait));
+        return;
+      }
+      // Due: it goes out now, however late, stamped with the time it was meant to leave.
+      const sender = senders[turn++ % senders.length]!;
+      sendOne(step, sender, due, now, payloadBytes);
+      k += 1;
+      if (--budget === 0) {
+        // Let arrivals be read between batches; the schedule, not this loop, sets the rate.
+        setImmediate(tick);
+        return;
+      }
+    }
+    sendsDone = true;
+    reply({ type: 'ran' });
+  };
+  const first = steps[0]!.startMs - nowMs();
+  setTimeout(tick, Math.max(0, first));
+}
+
+function sendOne(step: StepState, sender: ClientState, dueMs: number, nowMsValue: number, payloadBytes: number): void {
+  if (!sender.open) {
+    step.skipped += 1;
+    return;
+  }
+  sender.seq += 1;
+  const content = benchContent(step.index, sender.spec.id, sender.seq, Math.round(dueMs * 1000), payloadBytes);
+  if (sender.ws) sender.ws.send(`{"msg_type":4,"content":"${content}"}`);
+  else sender.sio!.emit('message', content);
+  step.sent += 1;
+  step.expected += roomSizes[sender.spec.room] ?? 1;
+  step.sendLag.recordMs(nowMsValue - dueMs);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reporting
+
+function openCount(): number {
+  let open = 0;
+  for (const state of clients.values()) if (state.open) open += 1;
+  return open;
+}
+
+function progress(): Progress {
+  return { type: 'progress', received, otherFrames, open: openCount(), sendsDone };
+}
+
+function collect(): WorkerStats {
+  const stepStats: StepStats[] = steps.map((s) => ({
+    index: s.index,
+    sent: s.sent,
+    skipped: s.skipped,
+    expected: s.expected,
+    received: s.received,
+    duplicates: s.duplicates,
+    latency: s.latency.encode(),
+    sendLag: s.sendLag.encode(),
+    loopLagP99: round(s.loopLagP99),
+    loopLagMax: round(s.loopLagMax),
+  }));
+  const idleLoopLagP99 = round(loopDelay.percentile(99) / 1e6);
+  const idleLoopLagMax = round(loopDelay.max / 1e6);
+  loopDelay.reset();
+  return {
+    type: 'stats',
+    steps: stepStats,
+    open: openCount(),
+    unexpectedCloses,
+    closeCodes,
+    errorFrames,
+    otherFrames,
+    reconnected,
+    lastWelcomeMs: round(lastWelcomeMs),
+    firstCloseMs: round(firstCloseMs),
+    reconnectFailures,
+    idleLoopLagP99,
+    idleLoopLagMax,
+  };
+}
+
+function round(value: number): number {
+  return Math.round(value * 100) / 100;
+}
