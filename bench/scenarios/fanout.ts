@@ -31,6 +31,8 @@ export interface FanoutPlan {
   reconnect?: boolean;
   /** Called once the step times are fixed, with the first step's start (ms since the epoch). */
   onScheduled?(firstStepMs: number, nowMs: () => number): void;
+  /** Awaited after the last send, before stragglers are waited for (e.g. until everyone is back). */
+  afterSends?(generator: LoadGenerator): Promise<void>;
   /** Called with the workers' raw figures before the result is built; may add to the summary. */
   onCollected?(stats: WorkerStats[], summary: TargetResult['summary']): void;
   log(line: string): void;
@@ -85,6 +87,7 @@ export async function runFanout(plan: FanoutPlan): Promise<TargetResult> {
     plan.onScheduled?.(t0, nowMs);
     await generator.run(steps, plan.senders, roomSizes, plan.payloadBytes);
     await new Promise((resolve) => setTimeout(resolve, Math.max(0, steps.at(-1)!.endMs - nowMs() + 50)));
+    await plan.afterSends?.(generator);
     // Stragglers: wait until nothing has arrived for 1.5 s (at most 60 s). What has not arrived
     // by then counts as lost: for a chat, a message a minute late is as good as gone.
     await generator.settle(1_500, 60_000);
