@@ -135,6 +135,7 @@ function openClient(state: ClientState, url: string, timeoutMs: number): Promise
       if (settled) return;
       settled = true;
       clearTimeout(timer);
+      state.onWelcome = undefined;
       state.open = true;
       resolve();
     };
@@ -163,8 +164,11 @@ function openIm(state: ClientState, url: string, fail: (err: Error) => void): vo
   ws.on('message', (data: Buffer) => onImFrame(state, data));
   ws.on('error', (err) => fail(err));
   ws.on('unexpected-response', (_req, res) => fail(new Error(`upgrade refused: HTTP ${res.statusCode}`)));
-  ws.on('close', (code) => {
+  ws.on('close', (code, reason) => {
     if (state.ws !== ws) return;
+    // Closed before the welcome: a failed connect (the server gave up on joining, or dropped a
+    // socket that did not answer its ping), not an open client lost.
+    if (state.onWelcome) return fail(new Error(`closed ${code} ${String(reason)} before the welcome`));
     onClosed(state, code);
   });
 }
