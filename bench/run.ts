@@ -136,8 +136,11 @@ for (const name of names) {
   }
   if (results.length === 0) continue;
   const report = aggregate(results, files);
-  const svgName = `${name}.svg`;
-  report.files.push(writeText(outDir, svgName, scenarioSvg(report, name === 'login' ? 'completed per second (median of runs)' : undefined)));
+  // A chart wherever there is a latency (connections holds idle sockets: none).
+  if (scenario.chart !== false && report.targets.some((t) => t.steps.some((s) => Number.isFinite(s.p99)))) {
+    const xLabel = name === 'login' ? 'completed per second (median of runs)' : undefined;
+    report.files.push(writeText(outDir, `${name}.svg`, scenarioSvg(report, xLabel, scenario.chart === 'steps')));
+  }
   reports.push(report);
 }
 

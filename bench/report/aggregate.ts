@@ -4,6 +4,8 @@ import type { RunResult, StepResult, TargetResult } from './types.ts';
 export interface MedianStep {
   index: number;
   label: string;
+  /** Steps of one kind (register / login) form one line in the chart. */
+  series: string;
   rate: number;
   deliveredRate: number;
   p50: number;
@@ -92,6 +94,7 @@ function medianStep(all: StepResult[]): MedianStep {
   return {
     index: steps[0]!.index,
     label: String(steps[0]!.extra?.label ?? `${steps[0]!.rate}/s`),
+    series: String(steps[0]!.extra?.kind ?? ''),
     rate: steps[0]!.rate,
     deliveredRate: m((s) => s.deliveredRate),
     p50: m((s) => s.latency.p50),

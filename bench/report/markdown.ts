@@ -13,11 +13,16 @@ export function scenarioMarkdown(report: ScenarioReport): string {
   lines.push(`## ${report.scenario}${report.quick ? ' (quick)' : ''}`);
   lines.push('');
   lines.push(
-    `Medians of ${report.runs} run${report.runs === 1 ? '' : 's'} of ${fmt(m.code)} on ${fmt(m.cores)} × ${fmt(m.cpuModel)}, ${fmt(m.memoryGiB)} GiB, Node ${fmt(m.node)}; ` +
+    `Medians of ${report.runs} run${report.runs === 1 ? '' : 's'}${m.code ? ` of ${m.code}` : ''} on ${fmt(m.cores)} × ${fmt(m.cpuModel)}, ${fmt(m.memoryGiB)} GiB, Node ${fmt(m.node)}; ` +
       `generator, cluster, Redis and MariaDB on the same machine (load average at start ${fmt((m.loadAverageAtStart as number[] | undefined)?.join(' / '))}). ` +
       'Latency in ms from each message\'s (or request\'s) intended send time; "done/s" is deliveries, requests or logins completed per second.',
   );
   lines.push('');
+
+  const parameters = Object.entries(report.parameters)
+    .filter(([, v]) => v !== null && v !== undefined && !(typeof v === 'number' && Number.isNaN(v)))
+    .map(([k, v]) => `${k}=${Array.isArray(v) ? v.join(',') : String(v)}`);
+  if (parameters.length > 0) lines.push(`Parameters: ${parameters.join(', ')}.`, '');
 
   const ours = report.targets.find((t) => t.target === 'ours');
   const baseline = report.targets.find((t) => t.target === 'baseline');
@@ -58,7 +63,9 @@ export function scenarioMarkdown(report: ScenarioReport): string {
       .filter(Boolean);
     if (ratios.length) lines.push(`Server CPU per delivery, ours / baseline, per step: ${ratios.join(', ')}.`, '');
   }
-  lines.push('`*` in "p99 per run": the generator was saturated in that run (not the server\'s figure).', '');
+  if (report.targets.some((t) => t.steps.some((s) => s.saturatedRuns > 0))) {
+    lines.push('`*` in "p99 per run": the generator was saturated in that run (not the server\'s figure).', '');
+  }
   if (report.notes.length > 0) {
     lines.push('Notes:');
     for (const note of report.notes) lines.push(`- ${note}`);

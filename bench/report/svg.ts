@@ -1,8 +1,6 @@
 import type { ScenarioReport } from './aggregate.ts';
 
 const WIDTH = 820;
-const HEIGHT = 480;
-const MARGIN = { left: 70, right: 190, top: 50, bottom: 60 };
 const SERIES = [
   { key: 'p50', label: 'p50', color: '#2b8cbe' },
   { key: 'p99', label: 'p99', color: '#e6550d' },
@@ -14,12 +12,17 @@ const SERIES = [
  * Steps where the generator was saturated in every run are drawn as hollow points: they show the generator's
  * limit, not the server's.
  */
-export function scenarioSvg(report: ScenarioReport, xLabel = 'delivered per second (median of runs)'): string {
-  const points = report.targets.flatMap((t) => t.steps.flatMap((s) => SERIES.map((k) => ({ x: s.deliveredRate, y: s[k.key] }))));
+export function scenarioSvg(report: ScenarioReport, xLabel = 'delivered per second (median of runs)', byStep = false): string {
+  // byStep: one column per step (history's queries), not a rate axis.
+  const xOf = (s: { deliveredRate: number; index: number }) => (byStep ? s.index + 1 : s.deliveredRate);
+  // Step names are written slanted under the axis: they need more room there.
+  const MARGIN = { left: 70, right: 190, top: 50, bottom: byStep ? 130 : 60 };
+  const HEIGHT = byStep ? 550 : 480;
+  const points = report.targets.flatMap((t) => t.steps.flatMap((s) => SERIES.map((k) => ({ x: xOf(s), y: s[k.key] }))));
   const finite = points.filter((p) => Number.isFinite(p.x) && Number.isFinite(p.y) && p.y > 0);
   const plotW = WIDTH - MARGIN.left - MARGIN.right;
   const plotH = HEIGHT - MARGIN.top - MARGIN.bottom;
-  const xMax = niceCeil(Math.max(1, ...finite.map((p) => p.x)) * 1.05);
+  const xMax = byStep ? Math.max(1, ...finite.map((p) => p.x)) + 1 : niceCeil(Math.max(1, ...finite.map((p) => p.x)) * 1.05);
   const yMinRaw = Math.min(...finite.map((p) => p.y), 1);
   const yMaxRaw = Math.max(...finite.map((p) => p.y), 10);
   const yMin = 10 ** Math.floor(Math.log10(Math.max(yMinRaw, 0.01)));
@@ -31,8 +34,8 @@ export function scenarioSvg(report: ScenarioReport, xLabel = 'delivered per seco
   out.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${HEIGHT}" viewBox="0 0 ${WIDTH} ${HEIGHT}" font-family="sans-serif" font-size="12">`);
   out.push(`<rect width="100%" height="100%" fill="white"/>`);
   out.push(
-    `<text x="${MARGIN.left}" y="22" font-size="15" font-weight="bold">${esc(report.scenario)}: latency vs delivered rate${report.quick ? ' (quick)' : ''}</text>`,
-    `<text x="${MARGIN.left}" y="38" fill="#555">median of ${report.runs} run(s), ${esc(String(report.machine.cores))} cores, generator on the same machine; hollow = generator saturated in every run (the median is the generator's limit)</text>`,
+    `<text x="${MARGIN.left}" y="22" font-size="15" font-weight="bold">${esc(report.scenario)}: latency ${byStep ? 'by step' : 'vs delivered rate'}${report.quick ? ' (quick)' : ''}</text>`,
+    `<text x="${MARGIN.left}" y="38" fill="#555">median of ${report.runs} run(s), ${esc(String(report.machine.cores))} cores, generator on the same machine; hollow: generator saturated in every run</text>`,
   );
   // Grid and axes.
   for (let e = Math.log10(yMin); e <= Math.log10(yMax) + 1e-9; e++) {
@@ -44,14 +47,23 @@ export function scenarioSvg(report: ScenarioReport, xLabel = 'delivered per seco
       if (m === 1 || plotH > 300) out.push(`<text x="${MARGIN.left - 6}" y="${y + 4}" text-anchor="end">${fmtNum(v)}</text>`);
     }
   }
-  for (let i = 0; i <= 5; i++) {
-    const v = (xMax / 5) * i;
-    const x = sx(v);
-    out.push(`<line x1="${x}" x2="${x}" y1="${MARGIN.top}" y2="${MARGIN.top + plotH}" stroke="#eee"/>`);
-    out.push(`<text x="${x}" y="${MARGIN.top + plotH + 18}" text-anchor="middle">${fmtNum(v)}</text>`);
+  if (byStep) {
+    const labels = report.targets[0]?.steps ?? [];
+    for (const s of labels) {
+      const x = sx(s.index + 1);
+      out.push(`<line x1="${x}" x2="${x}" y1="${MARGIN.top}" y2="${MARGIN.top + plotH}" stroke="#eee"/>`);
+      out.push(`<text x="${x}" y="${MARGIN.top + plotH + 14}" text-anchor="end" font-size="10" transform="rotate(-30 ${x} ${MARGIN.top + plotH + 14})">${esc(s.label)}</text>`);
+    }
+  } else {
+    for (let i = 0; i <= 5; i++) {
+      const v = (xMax / 5) * i;
+      const x = sx(v);
+      out.push(`<line x1="${x}" x2="${x}" y1="${MARGIN.top}" y2="${MARGIN.top + plotH}" stroke="#eee"/>`);
+      out.push(`<text x="${x}" y="${MARGIN.top + plotH + 18}" text-anchor="middle">${fmtNum(v)}</text>`);
+    }
   }
   out.push(`<rect x="${MARGIN.left}" y="${MARGIN.top}" width="${plotW}" height="${plotH}" fill="none" stroke="#333"/>`);
-  out.push(`<text x="${MARGIN.left + plotW / 2}" y="${HEIGHT - 18}" text-anchor="middle">${esc(xLabel)}</text>`);
+  if (!byStep) out.push(`<text x="${MARGIN.left + plotW / 2}" y="${HEIGHT - 18}" text-anchor="middle">${esc(xLabel)}</text>`);
   out.push(`<text transform="translate(18 ${MARGIN.top + plotH / 2}) rotate(-90)" text-anchor="middle">latency, ms (log scale)</text>`);
 
   // Series.
@@ -59,30 +71,37 @@ export function scenarioSvg(report: ScenarioReport, xLabel = 'delivered per seco
   let ly = MARGIN.top + 10;
   for (const target of report.targets) {
     const dash = target.target === 'baseline' ? ' stroke-dasharray="6 4"' : '';
-    for (const series of SERIES) {
-      const pts = target.steps
-        .filter((s) => Number.isFinite(s.deliveredRate) && Number.isFinite(s[series.key]) && s[series.key] > 0)
-        .sort((a, b) => a.deliveredRate - b.deliveredRate);
-      if (pts.length === 0) continue;
-      const path = pts.map((s, i) => `${i ? 'L' : 'M'}${sx(s.deliveredRate).toFixed(1)},${sy(s[series.key]).toFixed(1)}`).join(' ');
-      out.push(`<path d="${path}" fill="none" stroke="${series.color}" stroke-width="2"${dash}/>`);
-      for (const s of pts) {
-        const fill = s.saturatedRuns === s.runs ? 'white' : series.color;
-        const cx = sx(s.deliveredRate);
-        const cy = sy(s[series.key]);
-        const title = `<title>${esc(target.target)} ${series.label} at ${s.deliveredRate}/s: ${s[series.key]} ms</title>`;
-        // Ours: circles; the baseline: squares.
-        out.push(
-          target.target === 'baseline'
-            ? `<rect x="${(cx - 4).toFixed(1)}" y="${(cy - 4).toFixed(1)}" width="8" height="8" fill="${fill}" stroke="${series.color}" stroke-width="1.5">${title}</rect>`
-            : `<circle cx="${cx.toFixed(1)}" cy="${cy.toFixed(1)}" r="4" fill="${fill}" stroke="${series.color}" stroke-width="1.5">${title}</circle>`,
+    const seriesNames = [...new Set(target.steps.map((s) => s.series))];
+    for (const name of seriesNames) {
+      for (const series of SERIES) {
+        const pts = target.steps
+          .filter((s) => s.series === name && Number.isFinite(xOf(s)) && Number.isFinite(s[series.key]) && s[series.key] > 0)
+          .sort((a, b) => xOf(a) - xOf(b));
+        if (pts.length === 0) continue;
+        const path = pts.map((s, i) => `${i ? 'L' : 'M'}${sx(xOf(s)).toFixed(1)},${sy(s[series.key]).toFixed(1)}`).join(' ');
+        // A second kind of step (registrations beside logins) is drawn thinner.
+        const width = name === seriesNames[0] ? 2 : 1;
+        // By step the columns are different things: points only, no line between them.
+        if (!byStep) out.push(`<path d="${path}" fill="none" stroke="${series.color}" stroke-width="${width}"${dash}/>`);
+        for (const s of pts) {
+          const fill = s.saturatedRuns === s.runs ? 'white' : series.color;
+          const cx = sx(xOf(s));
+          const cy = sy(s[series.key]);
+          const title = `<title>${esc(target.target)} ${esc(s.label)} ${series.label}: ${s[series.key]} ms at ${s.deliveredRate}/s</title>`;
+          // Ours: circles; the baseline: squares.
+          out.push(
+            target.target === 'baseline'
+              ? `<rect x="${(cx - 4).toFixed(1)}" y="${(cy - 4).toFixed(1)}" width="8" height="8" fill="${fill}" stroke="${series.color}" stroke-width="1.5">${title}</rect>`
+              : `<circle cx="${cx.toFixed(1)}" cy="${cy.toFixed(1)}" r="${width === 2 ? 4 : 3}" fill="${fill}" stroke="${series.color}" stroke-width="1.5">${title}</circle>`,
+          );
+        }
+        const who = `${target.target === 'baseline' ? 'Socket.IO' : 'ours'}${name ? ` ${name}` : ''}`;
+        legend.push(
+          `<line x1="${WIDTH - MARGIN.right + 15}" x2="${WIDTH - MARGIN.right + 45}" y1="${ly}" y2="${ly}" stroke="${series.color}" stroke-width="${width}"${dash}/>`,
+          `<text x="${WIDTH - MARGIN.right + 52}" y="${ly + 4}">${esc(who)} ${series.label}</text>`,
         );
+        ly += 20;
       }
-      legend.push(
-        `<line x1="${WIDTH - MARGIN.right + 15}" x2="${WIDTH - MARGIN.right + 45}" y1="${ly}" y2="${ly}" stroke="${series.color}" stroke-width="2"${dash}/>`,
-        `<text x="${WIDTH - MARGIN.right + 52}" y="${ly + 4}">${esc(target.target === 'baseline' ? 'Socket.IO' : 'ours')} ${series.label}</text>`,
-      );
-      ly += 20;
     }
   }
   out.push(...legend);

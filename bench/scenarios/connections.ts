@@ -18,6 +18,7 @@ import { backingProcesses, generatorHealth, numberOption, openCluster, type Scen
  */
 export const connections: Scenario = {
   name: 'connections',
+  chart: false,
   about: 'idle clients (private pairs by default) with heartbeats held for 10 min: held, unexpected closes, RSS per connection',
   async run(ctx) {
     const count = numberOption(ctx, 'clients', ctx.quick ? 200 : 38_000);

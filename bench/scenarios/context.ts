@@ -31,6 +31,11 @@ export interface Scenario {
   /** One line for --help and the README. */
   about: string;
   run(ctx: ScenarioContext): Promise<ScenarioOutcome>;
+  /**
+   * The chart: latency against delivered rate, latency per step (a list of different queries),
+   * or none (nothing with a latency). @default 'rate'
+   */
+  chart?: 'rate' | 'steps' | false;
   /** Recomputes a target's headline from stored steps (`--report` on older JSON files). */
   summarize?(steps: StepResult[], parameters: Record<string, unknown>): TargetResult['summary'];
 }

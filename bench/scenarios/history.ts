@@ -21,6 +21,7 @@ const PAIRS = 100;
  */
 export const history: Scenario = {
   name: 'history',
+  chart: 'steps',
   about: '1,000,000 stored messages: p99 of group/private list pages (latest, cursors, offset) and of a last_id catch-up',
   async run(ctx) {
     const messages = numberOption(ctx, 'messages', ctx.quick ? 20_000 : 1_000_000);
