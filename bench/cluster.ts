@@ -163,7 +163,10 @@ export async function startBenchCluster(options: BenchClusterOptions = {}): Prom
 
 /** `node --import tsx <entry>` from the repository root; output kept, never blocking the pipe. */
 export function startProcess(name: string, entry: string, env: NodeJS.ProcessEnv, args: string[] = []): BenchProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', entry, ...args], {
+  // `--profile DIR`: node writes the profile when the process exits after SIGTERM (not on SIGKILL).
+  const profileDir = process.env.BENCH_PROFILE_DIR;
+  const profile = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}/${name}`] : [];
+  const child = spawn(process.execPath, [...profile, '--import', 'tsx', entry, ...args], {
     cwd: projectRoot,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

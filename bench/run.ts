@@ -1,5 +1,5 @@
 // `npm run bench -- <scenario…> [--runs 3] [--quick] [--url URL] [--workers N] [--no-baseline]
-//                   [--set key=value …] [--out DIR]`
+//                   [--set key=value …] [--out DIR] [--report] [--profile DIR]`
 // Runs each scenario `runs` times (each run on a fresh cluster unless --url), writes one JSON per
 // run, then the medians as markdown (printed and bench/results/latest.md) and an SVG chart per
 // scenario. See bench/README.md.
@@ -28,6 +28,7 @@ const { values, positionals } = parseArgs({
     set: { type: 'string', multiple: true, default: [] },
     out: { type: 'string' },
     report: { type: 'boolean', default: false },
+    profile: { type: 'string' },
     help: { type: 'boolean', short: 'h', default: false },
   },
 });
@@ -48,6 +49,7 @@ if (values.help || positionals.length === 0) {
       '  --set k=v       scenario parameters, e.g. --set clients=2000 --set rates=50,100',
       '  --out DIR       where results go (default bench/results)',
       '  --report        run nothing: rebuild latest.md and the charts from the newest --runs JSON files of each scenario',
+      '  --profile DIR   write V8 CPU profiles (.cpuprofile) of the API, gateway and worker processes into DIR/<process>/',
       '',
     ].join('\n'),
   );
@@ -76,6 +78,8 @@ for (const pair of values.set ?? []) {
   options[pair.slice(0, at)] = pair.slice(at + 1);
 }
 const outDir = resolve(projectRoot, values.out ?? 'bench/results');
+// Read by startProcess in cluster.ts when it starts the cluster's processes.
+if (values.profile) process.env.BENCH_PROFILE_DIR = resolve(values.profile);
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
 // Ctrl-C or SIGTERM: stop the clusters and baselines, drop their databases and keys, then exit.
