@@ -44,7 +44,10 @@ export class LoadGenerator {
 
   static async start(options: GeneratorOptions): Promise<LoadGenerator> {
     const workers = Array.from({ length: options.workers }, (_, index) => {
-      const child = fork(WORKER, [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+      // `--profile DIR` (run.ts) profiles the generator too, to tell its costs from the server's.
+      const profileDir = process.env.BENCH_PROFILE_DIR;
+      const profile = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}/loadgen-${index}`] : [];
+      const child = fork(WORKER, [], { execArgv: [...profile, '--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
       const worker: Worker = { child, index, waiting: new Map(), clientIds: new Set() };
       child.on('message', (reply: Reply) => {
         if (reply.type === 'error') {
