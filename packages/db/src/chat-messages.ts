@@ -22,16 +22,6 @@ export const messageWithPeople = {
 
 export type ChatMessageWithPeople = Prisma.ChatMessageGetPayload<{ include: typeof messageWithPeople }>;
 
-/** Messages of a conversation with id > `afterId`, oldest first: catch-up after `last_id`. */
-export function messagesAfterId(db: Db, conversation: string, afterId: bigint, limit: number) {
-  return db.chatMessage.findMany({
-    where: { conversation, id: { gt: afterId } },
-    orderBy: { id: 'asc' },
-    take: limit,
-    include: messageWithPeople,
-  });
-}
-
 /** Messages of a conversation with seq in [fromSeq, toSeq], in order: fills a gap in live delivery. */
 export function messagesBySeq(db: Db, conversation: string, fromSeq: bigint, toSeq: bigint) {
   return db.chatMessage.findMany({

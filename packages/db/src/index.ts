@@ -4,12 +4,18 @@ export { poolConfigFromUrl } from './connection-options.ts';
 export { Prisma } from './generated/client.ts';
 export type { User, ChatMessage, File } from './generated/client.ts';
 export {
-  messagesAfterId,
   messagesBySeq,
   lastSeq,
   messageWithPeople,
   type NewChatMessage,
   type ChatMessageWithPeople,
 } from './chat-messages.ts';
+export {
+  findMessagePage,
+  countMessages,
+  messagesAfterId,
+  type MessageFilter,
+  type MessageWindow,
+} from './history-queries.ts';
 export { toChatFrame, downloadPath, fileInfo, type FileRow } from './chat-frames.ts';
 export { createMessageWriter, type MessageWriter, type MessageWriterOptions, type WriteResult } from './message-writer.ts';

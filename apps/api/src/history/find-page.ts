@@ -1,40 +1,35 @@
-import { messageWithPeople, Prisma, type ChatMessageWithPeople, type Db } from '@im/db';
-import type { HistoryQuery, HistorySort } from './schemas.ts';
+import { countMessages, findMessagePage, type ChatMessageWithPeople, type Db, type MessageFilter, type MessageWindow } from '@im/db';
+import type { HistoryQuery, HistoryWindow } from './schemas.ts';
+import { toFrames, type HistoryPage } from './to-frames.ts';
 
-// created_at is served as id order: the same order within a conversation, and it walks the
-// (conversation, id) or (conversation, sender_id, id) index instead of sorting.
-const ORDER: Record<HistorySort, Prisma.ChatMessageOrderByWithRelationInput[]> = {
-  'created_at asc': [{ id: 'asc' }],
-  'created_at desc': [{ id: 'desc' }],
-  // Ties by id in the same direction, so `desc` is exactly `asc` reversed.
-  'username asc': [{ sender: { username: 'asc' } }, { id: 'asc' }],
-  'username desc': [{ sender: { username: 'desc' } }, { id: 'desc' }],
-};
+/**
+ * One page of the messages matching `filter`, by OFFSET page or by id cursor, and their total.
+ * `created_at` sorts are served in id order: the order the conversation stored its messages, and
+ * the order of the (conversation, id) index, so no sort is needed.
+ */
+export async function historyPage(db: Db, filter: MessageFilter, query: HistoryQuery): Promise<HistoryPage> {
+  const [count, messages] = await Promise.all([countMessages(db, filter), findPage(db, filter, query)]);
+  return { count, list: toFrames(messages) };
+}
 
-/** One page of the messages matching `where`, by OFFSET page or by id cursor. */
-export function findPage(db: Db, where: Prisma.ChatMessageWhereInput, { limit, window }: HistoryQuery): Promise<ChatMessageWithPeople[]> {
+function findPage(db: Db, filter: MessageFilter, { limit, window }: HistoryQuery): Promise<ChatMessageWithPeople[]> {
+  return findMessagePage(db, filter, toMessageWindow(window, limit), limit);
+}
+
+function toMessageWindow(window: HistoryWindow, limit: number): MessageWindow {
   switch (window.kind) {
     case 'after':
-      return db.chatMessage.findMany({
-        where: { AND: [where, { id: { gt: window.afterId } }] },
-        orderBy: ORDER['created_at asc'],
-        take: limit,
-        include: messageWithPeople,
-      });
+      return { kind: 'after', afterId: window.afterId };
     case 'before':
-      return db.chatMessage.findMany({
-        where: { AND: [where, { id: { lt: window.beforeId } }] },
-        orderBy: ORDER['created_at desc'],
-        take: limit,
-        include: messageWithPeople,
-      });
-    case 'page':
-      return db.chatMessage.findMany({
-        where,
-        orderBy: ORDER[window.sort],
-        skip: (window.page - 1) * limit,
-        take: limit,
-        include: messageWithPeople,
-      });
+      return { kind: 'before', beforeId: window.beforeId };
+    case 'page': {
+      const [field, direction] = window.sort.split(' ') as ['created_at' | 'username', 'asc' | 'desc'];
+      return {
+        kind: 'offset',
+        offset: (window.page - 1) * limit,
+        orderBy: field === 'username' ? 'username' : 'id',
+        direction,
+      };
+    }
   }
 }

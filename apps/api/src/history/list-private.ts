@@ -1,9 +1,9 @@
-import { lastSeq, type Db, type Prisma } from '@im/db';
+import type { Db } from '@im/db';
 import { errors, privateConversation } from '@im/protocol';
 import type { ApiContext } from '../services.ts';
 import type { PrivateListInput } from './schemas.ts';
-import { findPage } from './find-page.ts';
-import { toFrames, type HistoryPage } from './to-frames.ts';
+import { historyPage } from './find-page.ts';
+import type { HistoryPage } from './to-frames.ts';
 
 /**
  * Private history of the caller: with one peer (both directions of that conversation), or with
@@ -11,19 +11,11 @@ import { toFrames, type HistoryPage } from './to-frames.ts';
  */
 export async function listPrivateHistory(ctx: ApiContext, callerId: string, input: PrivateListInput): Promise<HistoryPage> {
   const peerId = await resolvePeer(ctx.db, input);
-  let where: Prisma.ChatMessageWhereInput;
-  let count: Promise<number>;
-  if (peerId) {
-    const conversation = privateConversation(callerId, peerId);
-    where = { conversation };
-    count = lastSeq(ctx.db, conversation).then(Number);
-  } else {
-    // Group messages have no target, so these are exactly the caller's private messages.
-    where = { OR: [{ senderId: callerId, targetId: { not: null } }, { targetId: callerId }] };
-    count = ctx.db.chatMessage.count({ where });
-  }
-  const [total, messages] = await Promise.all([count, findPage(ctx.db, where, input)]);
-  return { count: total, list: toFrames(messages) };
+  return historyPage(
+    ctx.db,
+    peerId ? { conversation: privateConversation(callerId, peerId) } : { privateOf: callerId },
+    input,
+  );
 }
 
 /** The peer's user_id; undefined when none is named. Unknown → 1005; two names for two users → 1002. */
