@@ -49,6 +49,7 @@ export const history: Scenario = {
         { label: 'private latest page', path: () => `/api/chat_privateList?target_id=${peer.userId}&limit=20` },
         { label: 'private before_id', path: () => `/api/chat_privateList?target_id=${peer.userId}&limit=20&before_id=${random(seeded.maxId)}` },
         { label: 'private after_id', path: () => `/api/chat_privateList?target_id=${peer.userId}&limit=20&after_id=${random(seeded.maxId)}` },
+        { label: 'private page 50', path: () => `/api/chat_privateList?target_id=${peer.userId}&limit=20&page=50` },
       ];
       const watched = () => [...cluster.processes(), ...backingProcesses()];
       let index = 0;
@@ -154,7 +155,8 @@ function catchUp(url: string, lastId: number): Promise<number> {
 
 /**
  * Bulk-inserts `count` messages: every 5 rows, 3 to the group and 2 to one of the pairs (users
- * 2p and 2p+1), with gapless seqs per conversation and `conversations.last_seq` to match.
+ * 2p and 2p+1, the pairs in turn), with gapless seqs per conversation and `conversations.last_seq`
+ * to match.
  */
 async function seedMessages(databaseUrl: string, users: BenchUser[], count: number): Promise<{ maxId: number; groupIdFiftyBack: number }> {
   const conn = await createConnection({ ...poolConfigFromUrl(databaseUrl), multipleStatements: false });
@@ -179,7 +181,8 @@ async function seedMessages(databaseUrl: string, users: BenchUser[], count: numb
           sender = users[n % users.length]!.userId;
           target = 'NULL';
         } else {
-          const p = (n * 7) % PAIRS;
+          // Pairs take turns, so every pair (the measured one, users 0 and 1, too) has count × 0.4 / PAIRS.
+          const p = Math.floor(n / 5) % PAIRS;
           conversation = pairKey(p);
           const side = n & 1;
           sender = users[2 * p + side]!.userId;
