@@ -17,6 +17,7 @@ import { Rooms, errorFields } from './rooms/rooms.ts';
 import type { RoomFeedSource } from './rooms/room-feed.ts';
 import { authorizeUpgrade, type SessionInfo } from './upgrade/authorize-upgrade.ts';
 import { rejectUpgrade } from './upgrade/reject-upgrade.ts';
+import { UserDirectory } from './upgrade/user-directory.ts';
 
 export interface GatewayDeps {
   config: Config;
@@ -70,7 +71,10 @@ export function createGateway(deps: GatewayDeps): Gateway {
     onReceived: (ms) => metrics.fanoutLatency.observe(Math.max(0, ms) / 1000),
     feed: { gapWaitMs: GAP_WAIT_MS, onDelivered: (n) => metrics.deliveries.inc(n) },
   });
-  const announcer = new PresenceAnnouncer(broker, db, logger);
+  const users = new UserDirectory({
+    load: (ids) => db.user.findMany({ where: { userId: { in: ids } }, select: { userId: true, username: true, avatar: true } }),
+  });
+  const announcer = new PresenceAnnouncer(broker, users, logger, settings.presence_notice_max_online);
   const messageContext: MessageContext = {
     db,
     writer,
@@ -114,7 +118,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
       if (draining) throw errors.serviceUnavailable('网关正在重启，请连接其他节点');
       session = await authorizeUpgrade(request, {
         tokens,
-        db,
+        users,
         allowedOrigins: settings.allowed_origins,
       });
     } catch (err) {

@@ -1,42 +1,61 @@
 import type { Broker } from '@im/bus';
-import type { Db } from '@im/db';
 import type { Logger } from '@im/logger';
 import { MsgType, type PresenceFrame, type UserSummary } from '@im/protocol';
 import { errorFields, roomChannel } from './rooms/rooms.ts';
 import { encodeTransient } from './rooms/wire.ts';
+import type { UserLookup } from './upgrade/authorize-upgrade.ts';
 
 /**
  * Publishes joined (2) and left (3) frames to a room, cluster-wide. They are not stored: a client
  * that reconnects learns who is online from the next frames' online_count.
+ *
+ * Each notice goes to everyone in the room, so N users coming online cost N²/2 frames. A room
+ * announces only while at most `maxOnline` users are online in it, counting the one who joins or
+ * leaves (`gateway.presence_notice_max_online`); above that, online_count in every frame is
+ * what clients have, as in large Discord guilds and Slack channels.
  */
 export class PresenceAnnouncer {
   constructor(
     private readonly broker: Broker,
-    private readonly db: Db,
+    private readonly users: UserLookup,
     private readonly logger: Logger,
+    private readonly maxOnline: number,
   ) {}
 
-  joined(room: string, user: UserSummary, onlineCount: number): Promise<void> {
-    return this.publish(room, user, MsgType.InRoom, `${user.username} 进入了聊天室`, onlineCount);
+  /** Whether a join that left `onlineCount` users online is announced. */
+  announcesJoin(onlineCount: number): boolean {
+    return onlineCount <= this.maxOnline;
   }
 
-  left(room: string, user: UserSummary, onlineCount: number): Promise<void> {
-    return this.publish(room, user, MsgType.OutRoom, `${user.username} 离开了聊天室`, onlineCount);
+  /** Whether a leave that left `onlineCount` users online is announced (the room had one more). */
+  announcesLeave(onlineCount: number): boolean {
+    return onlineCount + 1 <= this.maxOnline;
+  }
+
+  async joined(room: string, user: UserSummary, onlineCount: number): Promise<void> {
+    if (!this.announcesJoin(onlineCount)) return;
+    await this.publish(room, user, MsgType.InRoom, `${user.username} 进入了聊天室`, onlineCount);
+  }
+
+  async left(room: string, user: UserSummary, onlineCount: number): Promise<void> {
+    if (!this.announcesLeave(onlineCount)) return;
+    await this.publish(room, user, MsgType.OutRoom, `${user.username} 离开了聊天室`, onlineCount);
   }
 
   /** For users of a dead gateway, known here only by id. */
   async leftById(room: string, userId: string, onlineCount: number): Promise<void> {
-    const user = await this.db.user
-      .findUnique({ where: { userId }, select: { userId: true, username: true, avatar: true } })
-      .catch(() => null);
-    await this.left(room, user ?? { userId, username: userId, avatar: '' }, onlineCount);
+    if (!this.announcesLeave(onlineCount)) return;
+    await this.left(room, await this.lookUp(userId), onlineCount);
   }
 
   async joinedById(room: string, userId: string, onlineCount: number): Promise<void> {
-    const user = await this.db.user
-      .findUnique({ where: { userId }, select: { userId: true, username: true, avatar: true } })
-      .catch(() => null);
-    await this.joined(room, user ?? { userId, username: userId, avatar: '' }, onlineCount);
+    if (!this.announcesJoin(onlineCount)) return;
+    await this.joined(room, await this.lookUp(userId), onlineCount);
+  }
+
+  private async lookUp(userId: string): Promise<UserSummary> {
+    const user = await this.users.get(userId).catch(() => undefined);
+    return user ?? { userId, username: userId, avatar: '' };
   }
 
   private async publish(room: string, user: UserSummary, msgType: 2 | 3, content: string, onlineCount: number) {

@@ -29,6 +29,7 @@ const overrides: Record<string, { path: string[]; kind: Kind }> = {
   GATEWAY_MAX_BUFFERED_BYTES: { path: ['gateway', 'max_buffered_bytes'], kind: 'number' },
   PRESENCE_LEASE_MS: { path: ['gateway', 'presence_lease_ms'], kind: 'number' },
   PRESENCE_HEARTBEAT_MS: { path: ['gateway', 'presence_heartbeat_ms'], kind: 'number' },
+  PRESENCE_NOTICE_MAX_ONLINE: { path: ['gateway', 'presence_notice_max_online'], kind: 'number' },
   ALLOWED_ORIGINS: { path: ['gateway', 'allowed_origins'], kind: 'list' },
 };
 

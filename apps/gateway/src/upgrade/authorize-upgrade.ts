@@ -1,6 +1,5 @@
 import type { IncomingMessage } from 'node:http';
 import { extractBearer, type TokenClaims, type TokenService } from '@im/auth';
-import type { Db } from '@im/db';
 import { errors, GROUP_CONVERSATION, privateConversation, type UserSummary } from '@im/protocol';
 
 export const GROUP_PATH = '/api/chat_groups';
@@ -18,9 +17,14 @@ export interface SessionInfo {
   lastId?: bigint;
 }
 
+/** Looks users up by id (see UserDirectory); undefined for an unknown id. */
+export interface UserLookup {
+  get(userId: string): Promise<UserSummary | undefined>;
+}
+
 export interface AuthorizeOptions {
   tokens: TokenService;
-  db: Db;
+  users: UserLookup;
   allowedOrigins: readonly string[];
 }
 
@@ -41,7 +45,7 @@ export async function authorizeUpgrade(request: IncomingMessage, options: Author
   if (!token) throw errors.notAuthenticated('缺少登录令牌');
   const claims = await options.tokens.verify(token);
 
-  const user = await findUser(options.db, claims.userId);
+  const user = await options.users.get(claims.userId);
   if (!user) throw errors.notAuthenticated('用户不存在');
 
   const lastId = parseLastId(url.searchParams.get('last_id'));
@@ -51,7 +55,7 @@ export async function authorizeUpgrade(request: IncomingMessage, options: Author
   const targetId = url.searchParams.get('target_id') ?? '';
   if (!/^[0-9a-f]{10}$/.test(targetId)) throw errors.invalidParameter('target_id 应为 10 位十六进制用户 id');
   if (targetId === user.userId) throw errors.invalidParameter('不能和自己私聊');
-  const target = await findUser(options.db, targetId);
+  const target = await options.users.get(targetId);
   if (!target) throw errors.notFound('目标用户不存在');
   return { claims, user, room: privateConversation(user.userId, target.userId), target, lastId };
 }
@@ -78,12 +82,4 @@ function parseLastId(raw: string | null): bigint | undefined {
   if (raw === null || raw === '') return undefined;
   if (!/^\d{1,19}$/.test(raw)) throw errors.invalidParameter('last_id 应为消息 id');
   return BigInt(raw);
-}
-
-async function findUser(db: Db, userId: string): Promise<UserSummary | undefined> {
-  const user = await db.user.findUnique({
-    where: { userId },
-    select: { userId: true, username: true, avatar: true },
-  });
-  return user ?? undefined;
 }
