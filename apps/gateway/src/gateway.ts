@@ -4,7 +4,7 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import type { TokenRevocations, TokenService } from '@im/auth';
 import type { Broker } from '@im/bus';
 import type { Config } from '@im/config';
-import { messagesBySeq, lastSeq, pingDb, toChatFrame, messagesAfterId, type Db, type MessageWriter } from '@im/db';
+import { messagesBySeq, pingDb, toChatFrame, messagesAfterId, type Db, type MessageWriter } from '@im/db';
 import type { Logger } from '@im/logger';
 import type { Presence } from '@im/presence';
 import { AppError, CloseCode, errors, systemFrame } from '@im/protocol';
@@ -14,7 +14,8 @@ import type { GatewayMetrics } from './http/metrics.ts';
 import { admitFrame, handleMessage, type MessageContext } from './messages/handle-message.ts';
 import { PresenceAnnouncer } from './presence-announcer.ts';
 import { Rooms, errorFields } from './rooms/rooms.ts';
-import type { RoomFeedSource } from './rooms/room-feed.ts';
+import { RecentFramesBudget } from './rooms/recent-frames.ts';
+import type { RoomFeedSource, SequencedFrame } from './rooms/room-feed.ts';
 import { authorizeUpgrade, type SessionInfo } from './upgrade/authorize-upgrade.ts';
 import { rejectUpgrade } from './upgrade/reject-upgrade.ts';
 import { UserDirectory } from './upgrade/user-directory.ts';
@@ -43,6 +44,8 @@ export interface Gateway {
 const GAP_WAIT_MS = 50;
 /** How often every room checks MySQL for messages whose publish never arrived. */
 const TAIL_CHECK_MS = 5_000;
+/** Catch-up cursors above this cannot be looked up in memory (ids are numbers there). */
+const MAX_SAFE_ID = BigInt(Number.MAX_SAFE_INTEGER);
 
 export function createGateway(deps: GatewayDeps): Gateway {
   const { config, logger, db, writer, broker, presence, tokens, revocations, metrics } = deps;
@@ -53,7 +56,10 @@ export function createGateway(deps: GatewayDeps): Gateway {
   let draining = false;
 
   const source: RoomFeedSource = {
-    lastSeq: async (room) => Number(await lastSeq(db, room)),
+    async head(room) {
+      const row = await db.chatMessage.findFirst({ where: { conversation: room }, orderBy: { seq: 'desc' }, select: { id: true, seq: true } });
+      return row ? { seq: Number(row.seq), id: Number(row.id) } : { seq: 0, id: 0 };
+    },
     async lastSeqs(rooms) {
       const rows = await db.conversation.findMany({ where: { conversation: { in: rooms } } });
       return new Map(rows.map((row) => [row.conversation, Number(row.lastSeq)]));
@@ -69,7 +75,11 @@ export function createGateway(deps: GatewayDeps): Gateway {
     logger,
     idleUnsubscribeMs: 30_000,
     onReceived: (ms) => metrics.fanoutLatency.observe(Math.max(0, ms) / 1000),
-    feed: { gapWaitMs: GAP_WAIT_MS, onDelivered: (n) => metrics.deliveries.inc(n) },
+    feed: {
+      gapWaitMs: GAP_WAIT_MS,
+      onDelivered: (n) => metrics.deliveries.inc(n),
+      recent: new RecentFramesBudget(settings.catchup_buffer_bytes),
+    },
   });
   const users = new UserDirectory({
     load: (ids) => db.user.findMany({ where: { userId: { in: ids } }, select: { userId: true, username: true, avatar: true } }),
@@ -207,19 +217,57 @@ export function createGateway(deps: GatewayDeps): Gateway {
     }
   }
 
-  /** Sends every stored message after `lastId`, page by page, then releases the live queue. */
+  /**
+   * Sends every stored message after `lastId`, page by page, then releases the live queue. Pages
+   * come from the room's recent frames in memory when they reach back far enough (a reconnect
+   * storm's thousands of clients resume from nearly the same place), otherwise from MySQL, where
+   * clients asking for the same page at once share one query.
+   */
   async function catchUp(connection: Connection, lastId: bigint): Promise<void> {
+    const page = settings.catchup_page_size;
     let cursor = lastId;
+    let mysqlDone = false;
     for (;;) {
-      const rows = await messagesAfterId(db, connection.room, cursor, settings.catchup_page_size);
-      for (const row of rows) {
-        connection.sendHistory(Number(row.seq), Buffer.from(JSON.stringify(toChatFrame(row))));
-        cursor = row.id;
+      const feed = rooms.feed(connection.room);
+      const recent = cursor <= MAX_SAFE_ID ? feed?.recentAfter(Number(cursor), page) : undefined;
+      if (recent) {
+        metrics.catchUpPages.inc({ source: 'memory' });
+        connection.skipThrough(recent.throughSeq);
+        for (const { seq, id, frame } of recent.frames) {
+          connection.sendHistoryFrame(seq, frame);
+          cursor = BigInt(id);
+        }
+        if (!recent.more) break;
+      } else {
+        // Memory could not answer after MySQL said there is no more: the live queue has the rest.
+        if (mysqlDone) break;
+        metrics.catchUpPages.inc({ source: 'mysql' });
+        const frames = await historyPage(connection.room, cursor, page);
+        for (const { seq, id, bytes } of frames) {
+          connection.sendHistory(seq, bytes);
+          cursor = id;
+        }
+        // One more look at memory after the last page tells which live frames the client has.
+        mysqlDone = frames.length < page;
       }
-      if (rows.length < settings.catchup_page_size || !connection.isOpen) break;
+      if (!connection.isOpen) break;
       await waitForDrain(connection.ws, settings.max_buffered_bytes / 2);
     }
     connection.finishCatchUp();
+  }
+
+  /** Catch-up pages being read from MySQL, by room and cursor: identical requests share one. */
+  const historyPages = new Map<string, Promise<Array<SequencedFrame & { id: bigint }>>>();
+  function historyPage(room: string, afterId: bigint, limit: number): Promise<Array<SequencedFrame & { id: bigint }>> {
+    const key = `${room}\t${afterId}\t${limit}`;
+    let pending = historyPages.get(key);
+    if (!pending) {
+      pending = messagesAfterId(db, room, afterId, limit)
+        .then((rows) => rows.map((row) => ({ seq: Number(row.seq), id: row.id, bytes: Buffer.from(JSON.stringify(toChatFrame(row))) })))
+        .finally(() => historyPages.delete(key));
+      historyPages.set(key, pending);
+    }
+    return pending;
   }
 
   /** Waits (at most `ms`) until every socket's queued frames are stored and published. */

@@ -69,6 +69,8 @@ export const settingsSchema = z.object({
     catchup_page_size: z.number().int().min(1).max(5000),
     /** Rooms with more users online than this stop announcing joins and leaves (msg_type 2/3). */
     presence_notice_max_online: z.number().int().min(0),
+    /** Bytes of recent frames all rooms together keep for catch-up from memory; 0 turns it off. */
+    catchup_buffer_bytes: z.number().int().min(0),
   }),
 });
 

@@ -68,6 +68,18 @@ export class Connection {
     this.send(bytes);
   }
 
+  /** As sendHistory, for a frame already prepared for the whole room (catch-up from memory). */
+  sendHistoryFrame(seq: number, frame: PreparedFrame): void {
+    if (seq <= this.lastSeq || !this.writable()) return;
+    this.lastSeq = seq;
+    sendPrepared(this.ws, frame);
+  }
+
+  /** Catch-up learnt the client already has every message up to `seq`: those are not sent again. */
+  skipThrough(seq: number): void {
+    if (seq > this.lastSeq) this.lastSeq = seq;
+  }
+
   /** Ends catch-up: sends the queued live frames history did not already cover, then goes live. */
   finishCatchUp(): void {
     const queued = this.pending;

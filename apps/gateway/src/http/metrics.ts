@@ -42,6 +42,12 @@ export function createMetrics(gatewayId: string) {
       labelNames: ['operation'],
       registers: [registry],
     }),
+    catchUpPages: new Counter({
+      name: 'im_gateway_catchup_pages_total',
+      help: 'Catch-up pages (last_id) served, by where they came from: memory (recent frames) or mysql',
+      labelNames: ['source'],
+      registers: [registry],
+    }),
     shed: new Counter({
       name: 'im_gateway_sockets_shed_total',
       help: 'Sockets closed for reading too slowly',

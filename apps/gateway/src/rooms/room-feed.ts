@@ -1,5 +1,6 @@
 import type { Connection } from '../connections/connection.ts';
-import { prepareTextFrame } from '../connections/prepared-frame.ts';
+import { prepareTextFrame, type PreparedFrame } from '../connections/prepared-frame.ts';
+import { RecentFrames, type RecentAnswer, type RecentFramesBudget } from './recent-frames.ts';
 
 /** A stored message ready to send: its place in the conversation and the frame's bytes. */
 export interface SequencedFrame {
@@ -7,9 +8,15 @@ export interface SequencedFrame {
   bytes: Buffer;
 }
 
+/** Where a conversation stands: its newest stored message (seq 0 and id 0 when it has none). */
+export interface ConversationHead {
+  seq: number;
+  id: number;
+}
+
 export interface RoomFeedSource {
-  /** The conversation's latest stored seq. */
-  lastSeq(room: string): Promise<number>;
+  /** The conversation's newest stored message. */
+  head(room: string): Promise<ConversationHead>;
   /** The latest stored seq of many conversations in one query (missing ones have no messages). */
   lastSeqs(rooms: string[]): Promise<Map<string, number>>;
   /** Stored messages with seq ≥ fromSeq, in order (at most `limit`). */
@@ -22,9 +29,25 @@ export interface RoomFeedOptions {
   onError(err: unknown): void;
   /** Called once per frame delivered to local sockets, with how many sockets got it. */
   onDelivered?(recipients: number): void;
+  /** Keeps each room's newest frames for catch-up (see RecentFrames); none when absent or 0 bytes. */
+  recent?: RecentFramesBudget;
 }
 
 const FILL_PAGE = 500;
+const ID_PREFIX = Buffer.from('{"id":');
+
+/** A stored message's id, from its frame's JSON, which starts with it (see chatFrame). */
+export function frameId(json: Buffer): number | undefined {
+  if (json.length <= ID_PREFIX.length || json.compare(ID_PREFIX, 0, ID_PREFIX.length, 0, ID_PREFIX.length) !== 0) return undefined;
+  let id = 0;
+  let i = ID_PREFIX.length;
+  for (; i < json.length; i += 1) {
+    const c = json[i]!;
+    if (c < 0x30 || c > 0x39) break;
+    id = id * 10 + (c - 0x30);
+  }
+  return i > ID_PREFIX.length && i < json.length && json[i] === 0x2c /* , */ && Number.isSafeInteger(id) ? id : undefined;
+}
 
 /**
  * Delivers one conversation's messages to this gateway's sockets in stored order. Messages come
@@ -37,6 +60,10 @@ export class RoomFeed {
   // Seqs are numbers here (exact below 2^53, far beyond any conversation): the hot path compares
   // them per recipient, and BigInt comparisons cost more.
   private nextSeq: number | undefined;
+  /** The id of message nextSeq - 1, when known: lets a catch-up start without MySQL. */
+  private lastId: number | undefined;
+  /** The newest delivered frames, from this room's first delivery on (see RecentFrames). */
+  private recent: RecentFrames | undefined;
   private early: SequencedFrame[] = [];
   private readonly held = new Map<number, Buffer>();
   private gapTimer: NodeJS.Timeout | undefined;
@@ -59,7 +86,9 @@ export class RoomFeed {
   }
 
   private async init(): Promise<void> {
-    this.nextSeq = (await this.source.lastSeq(this.room)) + 1;
+    const head = await this.source.head(this.room);
+    this.nextSeq = head.seq + 1;
+    this.lastId = head.id;
     const early = this.early;
     this.early = [];
     for (const frame of early) this.accept(frame.seq, frame.bytes);
@@ -103,18 +132,45 @@ export class RoomFeed {
     return this.nextSeq !== undefined && storedLastSeq >= this.nextSeq;
   }
 
+  /**
+   * For a client that has seen every message up to `lastId`: the next `max` messages it lacks,
+   * from memory, or undefined when memory cannot tell (the feed has not started, or `lastId` is
+   * older than what this gateway keeps): then MySQL must answer. Messages not delivered here yet
+   * are not included; they reach a joined connection live.
+   */
+  recentAfter(lastId: number, max: number): RecentAnswer | undefined {
+    if (this.nextSeq === undefined) return undefined;
+    if (this.recent) return this.recent.after(lastId, max);
+    if (this.lastId !== undefined && lastId >= this.lastId) return { frames: [], throughSeq: this.nextSeq - 1, more: false };
+    return undefined;
+  }
+
   close(): void {
     clearTimeout(this.gapTimer);
     this.connections.clear();
     this.held.clear();
+    this.recent?.discard();
+    this.recent = undefined;
   }
 
   private emit(seq: number, bytes: Buffer): void {
     const frame = prepareTextFrame(bytes);
     let recipients = 0;
     for (const connection of this.connections) if (connection.deliver(seq, frame)) recipients += 1;
+    this.keep(seq, frame);
     this.nextSeq = seq + 1;
     this.options.onDelivered?.(recipients);
+  }
+
+  private keep(seq: number, frame: PreparedFrame): void {
+    const id = frameId(frame.payload);
+    const budget = this.options.recent;
+    if (budget && budget.maxBytes > 0) {
+      this.recent ??= new RecentFrames(budget, seq - 1, this.lastId);
+      if (id === undefined) this.recent.skip(seq);
+      else this.recent.push(seq, id, frame);
+    }
+    this.lastId = id;
   }
 
   private releaseHeld(): void {
