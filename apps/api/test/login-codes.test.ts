@@ -1,6 +1,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { hashPassword } from '@im/auth';
 import { startApi, type TestApi } from './support/start-api.ts';
 import { call } from './support/http.ts';
 import { lastCodeFor, newAccount } from './support/accounts.ts';
@@ -78,6 +79,51 @@ describe('login codes', () => {
     assert.deepEqual([answer.status, answer.code], [401, 1003]);
   });
 
+  it('wrong passwords in step 2 are refused as credentials and use up none of the code\'s guesses', async () => {
+    const account = await registered(api);
+    await login(api, { email: account.email, password: account.password });
+    const code = lastCodeFor(api, account.email);
+    for (let i = 0; i < 7; i++) {
+      const wrong = await login(api, { email: account.email, password: `wrong-password-${i}`, code });
+      assert.deepEqual([wrong.status, wrong.code, wrong.msg], [401, 1003, '邮箱或密码错误'], `attempt ${i + 1}`);
+    }
+    assert.equal((await login(api, { ...account, code })).code, 0);
+  });
+
+  it('in step 2 a wrong password, an unknown email and a wrong password with no code pending answer alike', async () => {
+    const pending = await registered(api);
+    await login(api, { email: pending.email, password: pending.password });
+    const code = lastCodeFor(api, pending.email);
+    const idle = await registered(api);
+    const answers = [
+      await login(api, { email: pending.email, password: 'not-the-password', code }),
+      await login(api, { email: 'nobody-here@example.com', password: pending.password, code }),
+      await login(api, { email: idle.email, password: 'not-the-password', code }),
+    ];
+    for (const answer of answers) {
+      assert.deepEqual([answer.status, answer.code, answer.msg, answer.data], [401, 1003, '邮箱或密码错误', {}]);
+    }
+    // The pending code still works for its owner.
+    assert.equal((await login(api, { ...pending, code })).code, 0);
+  });
+
+  it('step 2 with the right password but no code pending is a code error', async () => {
+    const account = await registered(api);
+    const answer = await login(api, { ...account, code: '123456' });
+    assert.deepEqual([answer.status, answer.code, answer.msg], [401, 1003, '验证码错误或已过期']);
+  });
+
+  it('a password changed between the steps: only the new one completes step 2', async () => {
+    const account = await registered(api);
+    await login(api, { email: account.email, password: account.password });
+    const code = lastCodeFor(api, account.email);
+    const newPassword = `${account.password}-changed`;
+    await api.db.user.update({ where: { email: account.email }, data: { passwordHash: await hashPassword(newPassword) } });
+    const old = await login(api, { ...account, code });
+    assert.deepEqual([old.status, old.code, old.msg], [401, 1003, '邮箱或密码错误']);
+    assert.equal((await login(api, { email: account.email, password: newPassword, code })).code, 0);
+  });
+
   it('unknown email and wrong password get the same status and body, and no mail', async () => {
     const account = await registered(api);
     const mailsBefore = api.mails.length;
@@ -88,7 +134,7 @@ describe('login codes', () => {
     assert.equal(api.mails.length, mailsBefore);
   });
 
-  it('codes are stored only as a hash', async () => {
+  it('codes and passwords are stored only as keyed hashes', async () => {
     const account = await registered(api);
     await login(api, { email: account.email, password: account.password });
     const code = lastCodeFor(api, account.email);
@@ -96,6 +142,7 @@ describe('login codes', () => {
     for (const key of keys) {
       const stored = JSON.stringify(await api.redis.hgetall(key));
       assert.doesNotMatch(stored, new RegExp(code));
+      assert.ok(!stored.includes(account.password), 'nor the password');
     }
   });
 });

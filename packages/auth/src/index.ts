@@ -13,4 +13,4 @@ export {
   revocationChannel,
   type TokenRevocations,
 } from './revocations.ts';
-export { createLoginCodes, type LoginCodes, type CodeCheck, type LoginCodeOptions } from './login-codes.ts';
+export { createLoginCodes, type LoginCodes, type CodeCheck, type LoginCodeOptions, type PasswordClaim } from './login-codes.ts';

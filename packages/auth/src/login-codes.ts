@@ -1,4 +1,4 @@
-import { createHmac, randomInt } from 'node:crypto';
+import { createHmac, randomInt, timingSafeEqual } from 'node:crypto';
 import type { Redis } from 'ioredis';
 
 export type CodeCheck =
@@ -9,19 +9,51 @@ export type CodeCheck =
   /** Too many wrong guesses: dead until a new code is sent, even the right one fails. */
   | 'exhausted'
   /** No code was sent, or it expired. */
-  | 'missing';
+  | 'missing'
+  /**
+   * The password is not the one confirmed when the pending code was issued, or no code is
+   * pending. Nothing was counted: check the password against its argon2 hash, then call `check`
+   * again with `'verified'` (or refuse the login).
+   */
+  | 'password-unconfirmed';
 
-/** One-time login codes: 6 digits, stored only as an HMAC, single use, limited guesses. */
+/** A password as a login request carries it, with the argon2 hash of the account it claims. */
+export interface PasswordClaim {
+  password: string;
+  /** The account's stored argon2 PHC string. */
+  passwordHash: string;
+}
+
+/**
+ * One-time login codes: 6 digits, stored only as an HMAC, single use, limited guesses.
+ *
+ * Step 1 of the login has just verified the password with argon2 when it issues a code, so the
+ * code's record also keeps a keyed digest of that password (HMAC of user id, argon2 hash and
+ * password). Step 2 carries the password again; when it matches that digest, argon2 does not run
+ * a second time. Anything else (another password, no code pending) is `password-unconfirmed`,
+ * and the caller falls back to argon2, so a wrong password costs the same time as before.
+ */
 export interface LoginCodes {
-  /** Makes a new code for the user, replacing any earlier one. Returns the plain code to mail. */
-  issue(userId: string): Promise<string>;
-  check(userId: string, code: string): Promise<CodeCheck>;
+  /**
+   * Makes a new code for the user, replacing any earlier one. Returns the plain code to mail.
+   * `confirmed` must be a password argon2 has just accepted for this user.
+   */
+  issue(userId: string, confirmed: PasswordClaim): Promise<string>;
+  /**
+   * Step 2: the code, and the password either as the request carries it (compared with the
+   * digest kept at issue) or `'verified'` once argon2 has accepted it. A guess is counted only
+   * once the password is confirmed.
+   */
+  check(userId: string, code: string, password: PasswordClaim | 'verified'): Promise<CodeCheck>;
 }
 
 export interface LoginCodeOptions {
   redis: Redis;
   prefix: string;
-  /** Key for the HMAC that stores codes; a leaked Redis dump then reveals no usable code. */
+  /**
+   * Key for the HMACs that store codes and confirmed passwords; a leaked Redis dump then reveals
+   * neither a usable code nor anything to test passwords against without this key.
+   */
   secret: string;
   /** @default 600 */
   ttlSeconds?: number;
@@ -29,14 +61,14 @@ export interface LoginCodeOptions {
   maxAttempts?: number;
 }
 
-// Atomic check: counts the guess first, so parallel guesses cannot exceed the limit, and deletes
-// the code when it matches, so it can be used once.
-const CHECK_SCRIPT = `
-local stored = redis.call('HGET', KEYS[1], 'hash')
-if not stored then return 'missing' end
+// Counts a guess against the record that was read (ARGV[1] is its stored code digest, not the
+// guess), so a code replaced or used up in between is 'missing'; deletes the code when the guess
+// matched, so it can be used once. The guess itself was compared in constant time in Node.
+const CONSUME_SCRIPT = `
+if redis.call('HGET', KEYS[1], 'hash') ~= ARGV[1] then return 'missing' end
 local attempts = redis.call('HINCRBY', KEYS[1], 'attempts', 1)
-if attempts > tonumber(ARGV[2]) then return 'exhausted' end
-if stored == ARGV[1] then
+if attempts > tonumber(ARGV[3]) then return 'exhausted' end
+if ARGV[2] == '1' then
   redis.call('DEL', KEYS[1])
   return 'ok'
 end
@@ -46,23 +78,37 @@ return 'wrong'
 export function createLoginCodes(options: LoginCodeOptions): LoginCodes {
   const { redis, prefix, secret, ttlSeconds = 600, maxAttempts = 5 } = options;
   const key = (userId: string) => `${prefix}login-code:${userId}`;
-  const digest = (userId: string, code: string) =>
-    createHmac('sha256', secret).update(`${userId}:${code}`).digest('hex');
+  const codeDigest = (userId: string, code: string) => createHmac('sha256', secret).update(`${userId}:${code}`).digest('hex');
+  // A key of its own, so a code digest and a password digest can never stand in for each other.
+  const passwordKey = createHmac('sha256', secret).update('login-password').digest();
+  const passwordDigest = (userId: string, { password, passwordHash }: PasswordClaim) =>
+    createHmac('sha256', passwordKey).update(`${userId}\0${passwordHash}\0`).update(password, 'utf8').digest('hex');
 
   return {
-    async issue(userId) {
+    async issue(userId, confirmed) {
       const code = String(randomInt(0, 1_000_000)).padStart(6, '0');
       await redis
         .multi()
         .del(key(userId))
-        .hset(key(userId), 'hash', digest(userId, code), 'attempts', 0)
+        .hset(key(userId), 'hash', codeDigest(userId, code), 'pw', passwordDigest(userId, confirmed), 'attempts', 0)
         .expire(key(userId), ttlSeconds)
         .exec();
       return code;
     },
-    async check(userId, code) {
-      const result = await redis.eval(CHECK_SCRIPT, 1, key(userId), digest(userId, code), maxAttempts);
-      return result as CodeCheck;
+    async check(userId, code, password) {
+      const [stored, storedPassword] = await redis.hmget(key(userId), 'hash', 'pw');
+      if (!stored) return password === 'verified' ? 'missing' : 'password-unconfirmed';
+      if (password !== 'verified' && !(storedPassword && sameDigest(storedPassword, passwordDigest(userId, password)))) {
+        return 'password-unconfirmed';
+      }
+      const matches = sameDigest(stored, codeDigest(userId, code));
+      return (await redis.eval(CONSUME_SCRIPT, 1, key(userId), stored, matches ? '1' : '0', maxAttempts)) as CodeCheck;
     },
   };
+}
+
+function sameDigest(a: string, b: string): boolean {
+  const left = Buffer.from(a, 'hex');
+  const right = Buffer.from(b, 'hex');
+  return left.length === right.length && left.length > 0 && timingSafeEqual(left, right);
 }
