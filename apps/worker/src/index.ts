@@ -23,9 +23,10 @@ const worker = createMailWorker({
   transport,
   from: config.email.from,
   logger,
+  concurrency: config.email.worker_concurrency,
 });
 await worker.waitUntilReady();
-logger.info({ transport: transport.kind, prefix: config.redis.prefix }, 'worker ready');
+logger.info({ transport: transport.kind, prefix: config.redis.prefix, concurrency: config.email.worker_concurrency }, 'worker ready');
 
 onShutdown(logger, async () => {
   // Waits for the mails in flight; an interrupted one would be sent again after a stall.

@@ -34,19 +34,32 @@ export interface MailTransportSettings {
   smtp_url: string;
   /** Directory of the outbox, created when missing. */
   outbox_dir: string;
+  /**
+   * SMTP connections kept open and used at once, config `email.worker_concurrency`: one per mail
+   * the worker sends at the same time. @default 1
+   */
+  worker_concurrency?: number;
 }
 
 export function createMailTransport(settings: MailTransportSettings): MailTransport {
+  const connections = settings.worker_concurrency ?? 1;
+  if (!Number.isInteger(connections) || connections < 1) {
+    throw new RangeError(`mail transport: worker_concurrency must be a positive integer, got ${connections}`);
+  }
   return settings.smtp_url === ''
     ? createOutboxTransport(settings.outbox_dir)
-    : createSmtpTransport(settings.smtp_url);
+    : createSmtpTransport(settings.smtp_url, connections);
 }
 
-function createSmtpTransport(url: string): MailTransport {
+function createSmtpTransport(url: string, maxConnections: number): MailTransport {
+  // A pool: connections stay open between mails (up to 100 each, nodemailer's default, then a
+  // fresh one), so a mail costs one SMTP transaction instead of TCP + greeting + EHLO + QUIT.
   // nodemailer waits up to 2 min to connect and 10 min on a silent socket; a login code is stale
   // by then, so give up sooner and let the job's backoff retry.
   const transporter = nodemailer.createTransport({
     url,
+    pool: true,
+    maxConnections,
     connectionTimeout: 10_000,
     greetingTimeout: 10_000,
     socketTimeout: 30_000,

@@ -8,7 +8,7 @@ import { createMailTransport } from '../src/mail-transport.ts';
 import { createMailWorker, type MailResult } from '../src/mail-worker.ts';
 import { captureLogger, type CapturedLog } from './capture-logger.ts';
 import { createRedisFixture } from './redis-fixture.ts';
-import { startSmtpSink, type SmtpSink, type SmtpSinkOptions } from './smtp-sink.ts';
+import { startSmtpSink, withTimeout, type SmtpSink, type SmtpSinkOptions } from './smtp-sink.ts';
 
 const FROM = 'IM Cluster <no-reply@im.test>';
 const MAIL: MailJob = { to: 'alice@example.test', subject: 'Your login code', text: 'Your login code is 482913.' };
@@ -23,14 +23,19 @@ interface Rig {
 /** Sink, queue and worker on a fresh prefix, all closed when the test ends. */
 async function rig(
   t: TestContext,
-  { sink: sinkOptions = {}, backoffMs = 50, smtpUrl }: { sink?: SmtpSinkOptions; backoffMs?: number; smtpUrl?: string } = {},
+  {
+    sink: sinkOptions = {},
+    backoffMs = 50,
+    smtpUrl,
+    concurrency = 1,
+  }: { sink?: SmtpSinkOptions; backoffMs?: number; smtpUrl?: string; concurrency?: number } = {},
 ): Promise<Rig> {
   const redis = await createRedisFixture();
   const sink = await startSmtpSink(sinkOptions);
   const log = captureLogger();
-  const transport = createMailTransport({ smtp_url: smtpUrl ?? sink.url, outbox_dir: '/nonexistent' });
+  const transport = createMailTransport({ smtp_url: smtpUrl ?? sink.url, outbox_dir: '/nonexistent', worker_concurrency: concurrency });
   const queue = createMailQueue({ connection: redis.connection, prefix: redis.prefix, backoffMs });
-  const worker = createMailWorker({ connection: redis.connection, prefix: redis.prefix, transport, from: FROM, logger: log.logger });
+  const worker = createMailWorker({ connection: redis.connection, prefix: redis.prefix, transport, from: FROM, logger: log.logger, concurrency });
   t.after(async () => {
     await worker.close();
     await queue.close();
@@ -147,3 +152,34 @@ async function freePort(): Promise<number> {
   await new Promise<void>((resolve) => server.close(() => resolve()));
   return port;
 }
+
+test('with concurrency 4, four mails are sent at once, and 20 mails reuse at most 4 SMTP connections', async (t) => {
+  let release: () => void = () => {};
+  const holdData = new Promise<void>((resolve) => (release = resolve));
+  const { sink, queue, worker } = await rig(t, { sink: { holdData }, concurrency: 4 });
+  const completed: string[] = [];
+  worker.on('completed', (job) => completed.push(job.id!));
+  const ids: string[] = [];
+  for (let i = 0; i < 20; i++) ids.push(await queue.enqueue({ ...MAIL, to: `user${i}@example.test` }));
+  // The sink holds every body until released: four at once means four mails in flight together.
+  await withTimeout(
+    (async () => {
+      while (sink.dataInFlight().now < 4) await new Promise((resolve) => setTimeout(resolve, 20));
+    })(),
+    15_000,
+    `only ${sink.dataInFlight().now} mails were in flight at once`,
+  );
+  assert.equal(completed.length, 0);
+  release();
+  await withTimeout(
+    (async () => {
+      while (completed.length < 20) await new Promise((resolve) => setTimeout(resolve, 20));
+    })(),
+    15_000,
+    'not every mail was sent',
+  );
+  assert.deepEqual([...completed].sort(), [...ids].sort());
+  assert.deepEqual(sink.mails.map((m) => [m.to].flat()[0]?.value[0]?.address).sort(), ids.map((_, i) => `user${i}@example.test`).sort());
+  assert.equal(sink.dataInFlight().max, 4, 'never more than the concurrency');
+  assert.ok(sink.connections() <= 4, `${sink.connections()} SMTP connections for 20 mails`);
+});

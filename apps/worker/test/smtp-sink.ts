@@ -24,6 +24,10 @@ export interface SmtpSink {
   nextMail(timeoutMs?: number): Promise<ParsedMail>;
   /** Resolves when a message body starts arriving (useful with `holdData`). */
   dataStarted: Promise<void>;
+  /** SMTP connections accepted so far. */
+  connections(): number;
+  /** Message bodies being received right now, and the most there ever were at once. */
+  dataInFlight(): { now: number; max: number };
   close(): Promise<void>;
 }
 
@@ -36,10 +40,17 @@ export async function startSmtpSink(options: SmtpSinkOptions = {}): Promise<Smtp
   let markDataStarted: () => void = () => {};
   const dataStarted = new Promise<void>((resolve) => (markDataStarted = resolve));
 
+  let connections = 0;
+  let inFlight = 0;
+  let maxInFlight = 0;
   const server = new SMTPServer({
     authOptional: true,
     disabledCommands: ['STARTTLS'],
     logger: false,
+    onConnect(_session, callback) {
+      connections += 1;
+      callback();
+    },
     onRcptTo(_address, _session, callback) {
       recipientAttempts.push(Date.now());
       const reply = options.rejectRecipient?.(recipientAttempts.length);
@@ -48,13 +59,19 @@ export async function startSmtpSink(options: SmtpSinkOptions = {}): Promise<Smtp
     },
     onData(stream, _session, callback) {
       markDataStarted();
+      inFlight += 1;
+      maxInFlight = Math.max(maxInFlight, inFlight);
       Promise.all([simpleParser(stream), options.holdData]).then(
         ([mail]) => {
+          inFlight -= 1;
           mails.push(mail);
           mailArrived();
           callback();
         },
-        (err: Error) => callback(err),
+        (err: Error) => {
+          inFlight -= 1;
+          callback(err);
+        },
       );
     },
   });
@@ -74,6 +91,8 @@ export async function startSmtpSink(options: SmtpSinkOptions = {}): Promise<Smtp
       return mails[0]!;
     },
     dataStarted,
+    connections: () => connections,
+    dataInFlight: () => ({ now: inFlight, max: maxInFlight }),
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }

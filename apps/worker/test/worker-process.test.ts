@@ -77,6 +77,7 @@ test('the worker process sends a queued mail and exits 0 on SIGTERM', async (t) 
     REDIS_PREFIX: redis.prefix,
     SMTP_URL: sink.url,
     MAIL_FROM: 'Black Box <bb@im.test>',
+    MAIL_WORKER_CONCURRENCY: '3',
   });
   t.after(async () => {
     if (worker.child.exitCode === null) worker.child.kill('SIGKILL');
@@ -86,6 +87,8 @@ test('the worker process sends a queued mail and exits 0 on SIGTERM', async (t) 
   });
 
   await worker.logged('worker ready');
+  const ready = JSON.parse(worker.stdout.find((line) => line.includes('"msg":"worker ready"'))!);
+  assert.equal(ready.concurrency, 3, 'MAIL_WORKER_CONCURRENCY is applied');
   await queue.enqueue({ to: 'carol@example.test', subject: 'Your login code', text: 'Your login code is 615204.' });
   const mail = await sink.nextMail();
   assert.equal(mail.from?.value[0]?.address, 'bb@im.test');

@@ -19,6 +19,7 @@ const overrides: Record<string, { path: string[]; kind: Kind }> = {
   SMTP_URL: { path: ['email', 'smtp_url'], kind: 'string' },
   MAIL_FROM: { path: ['email', 'from'], kind: 'string' },
   MAIL_OUTBOX_DIR: { path: ['email', 'outbox_dir'], kind: 'string' },
+  MAIL_WORKER_CONCURRENCY: { path: ['email', 'worker_concurrency'], kind: 'number' },
   JWT_SECRET: { path: ['jwt', 'secret'], kind: 'string' },
   JWT_EXPIRES_IN_SECONDS: { path: ['jwt', 'expires_in_seconds'], kind: 'number' },
   UPLOAD_ROOT: { path: ['upload', 'root'], kind: 'string' },

@@ -31,6 +31,7 @@ export const settingsSchema = z.object({
     outbox_dir: z.string().min(1),
     code_ttl_seconds: positiveInt,
     code_max_attempts: positiveInt,
+    worker_concurrency: z.number().int().min(1).max(100),
   }),
   jwt: z.object({
     secret: z.string().min(32, 'must be at least 32 characters'),
