@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { hash, verify, type Algorithm, type Options } from '@node-rs/argon2';
 
 /**
@@ -14,14 +15,37 @@ const HASH_OPTIONS: Options = {
   parallelism: 1,
 };
 
+/**
+ * argon2 jobs allowed on libuv's thread pool at once: one per core, and never all of the pool's
+ * 4 threads. More at once would not finish sooner on the same cores, and a pool filled with 19 MiB
+ * hashes makes every short job queued behind them wait too: the WebCrypto HMAC that signs the
+ * token of a login's step 2, file reads, zlib. The rest wait here, in arrival order.
+ */
+const MAX_PARALLEL = Math.max(1, Math.min(availableParallelism(), 3));
+let running = 0;
+const waiting: Array<() => void> = [];
+
+async function limited<T>(job: () => Promise<T>): Promise<T> {
+  if (running >= MAX_PARALLEL) await new Promise<void>((resolve) => waiting.push(resolve));
+  else running += 1;
+  try {
+    return await job();
+  } finally {
+    // The slot passes straight to the next waiter, so a newcomer cannot overtake the queue.
+    const next = waiting.shift();
+    if (next) next();
+    else running -= 1;
+  }
+}
+
 export function hashPassword(password: string): Promise<string> {
-  return hash(password, HASH_OPTIONS);
+  return limited(() => hash(password, HASH_OPTIONS));
 }
 
 /** Checks `password` against a PHC string, using the parameters that string names. */
 export async function verifyPassword(phc: string, password: string): Promise<boolean> {
   try {
-    return await verify(phc, password);
+    return await limited(() => verify(phc, password));
   } catch {
     return false;
   }

@@ -1,3 +1,4 @@
+import { webcrypto } from 'node:crypto';
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { hashPassword, verifyAgainstDummy, verifyPassword } from '../src/passwords.ts';
@@ -24,6 +25,17 @@ describe('passwords', () => {
     assert.equal(await verifyPassword('not a hash', 'x'), false);
     assert.equal(await verifyPassword('', 'x'), false);
     assert.equal(await verifyAgainstDummy('anything'), false);
+  });
+
+  it('a burst of checks leaves the thread pool room for short jobs such as signing a token', async () => {
+    const phc = await hashPassword('burst');
+    const key = await webcrypto.subtle.importKey('raw', new Uint8Array(32), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
+    const order: string[] = [];
+    const checks = Array.from({ length: 8 }, () => verifyPassword(phc, 'burst').then(() => order.push('argon2')));
+    // A WebCrypto HMAC runs on libuv's pool too; it must not queue behind eight 19 MiB hashes.
+    const signed = webcrypto.subtle.sign('HMAC', key, new Uint8Array(300)).then(() => order.push('sign'));
+    await Promise.all([...checks, signed]);
+    assert.equal(order[0], 'sign', `finished in this order: ${order.join(', ')}`);
   });
 
   it('checks run on the thread pool: the event loop keeps turning while eight run', async () => {
