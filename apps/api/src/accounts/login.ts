@@ -4,6 +4,7 @@ import type { User } from '@im/db';
 import { errors } from '@im/protocol';
 import type { ApiContext } from '../services.ts';
 import type { loginInput } from './schemas.ts';
+import { findUserByEmail } from './find-user-by-email.ts';
 import { toUserView, type UserView } from './user-view.ts';
 
 export type LoginResult =
@@ -24,7 +25,7 @@ export async function login(ctx: ApiContext, input: z.infer<typeof loginInput>, 
   const [, , user] = await Promise.all([
     ctx.limits.loginAttempt(ip),
     ctx.limits.assertAccountOpen(input.email),
-    ctx.db.user.findUnique({ where: { email: input.email } }),
+    findUserByEmail(ctx.db, input.email),
   ]);
   const verification = ctx.config.email.verification;
   const code = verification ? input.code : undefined;
