@@ -55,6 +55,7 @@ describe('join and leave notices stop above presence_notice_max_online', () => {
     c4.send({ msg_type: 4, content: 'four of us' });
     const message = await observer.next((f) => f.content === 'four of us');
     assert.equal(message.online_count, MAX_ONLINE + 1, 'messages carry online_count');
+    await c2.next((f) => f.content === 'four of us');
     // Each socket also sees the notice of its own user's joining.
     assert.deepEqual(notices(observer, 2).map((f) => f.user_id), [u1!.userId, u2!.userId, u3!.userId], 'no join notice above the limit');
     assert.deepEqual(notices(c2, 2).map((f) => f.user_id), [u2!.userId, u3!.userId]);
@@ -65,6 +66,7 @@ describe('join and leave notices stop above presence_notice_max_online', () => {
     await c3.close();
     const left3 = await observer.next((f) => f.msg_type === 3 && f.user_id === u3!.userId);
     assert.equal(left3.online_count, 2);
+    await c2.next((f) => f.msg_type === 3 && f.user_id === u3!.userId);
     assert.deepEqual(notices(observer, 3).map((f) => f.user_id), [u3!.userId], 'no leave notice for the room of four');
     assert.deepEqual(notices(c2, 3).map((f) => f.user_id), [u3!.userId]);
   });

@@ -17,7 +17,9 @@ const logger = createLogger({ service: 'gateway', level: config.log.level }).chi
 try {
   const prefix = config.redis.prefix;
   // Commands, and a second connection for subscriptions (a subscribed connection can do nothing else).
-  const redis = await connectRedis(config.redis.url, { name: `gateway-${gatewayId}` });
+  // Commands issued together share one write: a reconnect storm issues thousands of presence and
+  // revocation commands at once, each of which cost a syscall.
+  const redis = await connectRedis(config.redis.url, { name: `gateway-${gatewayId}`, autoPipelining: true });
   const sub = await connectRedis(config.redis.url, { name: `gateway-${gatewayId}-sub`, maxRetriesPerRequest: null });
   const db = createDb({ url: config.mysql.url, connectionLimit: config.mysql.connection_limit });
   await checkMysql('gateway', () => pingDb(db), config.mysql.url);
