@@ -10,6 +10,16 @@ import type { HistoryPage } from './to-frames.ts';
  * every peer when neither `username` nor `target_id` is given.
  */
 export async function listPrivateHistory(ctx: ApiContext, callerId: string, input: PrivateListInput): Promise<HistoryPage> {
+  if (input.targetId && !input.username) {
+    // The id alone names the conversation, so the page is read while the peer's existence is
+    // checked, instead of after: one round trip less on the common path.
+    const [exists, page] = await Promise.all([
+      userExists(ctx.db, input.targetId),
+      historyPage(ctx.db, { conversation: privateConversation(callerId, input.targetId) }, input),
+    ]);
+    if (!exists) throw errors.notFound('用户不存在');
+    return page;
+  }
   const peerId = await resolvePeer(ctx.db, input);
   return historyPage(
     ctx.db,
@@ -29,4 +39,9 @@ async function resolvePeer(db: Db, { username, targetId }: PrivateListInput): Pr
     throw errors.invalidParameter('username 与 target_id 不是同一个用户');
   }
   return (byId ?? byName)?.userId;
+}
+
+async function userExists(db: Db, userId: string): Promise<boolean> {
+  const rows = await db.$queryRaw<unknown[]>`SELECT 1 FROM users WHERE user_id = ${userId}`;
+  return rows.length > 0;
 }
