@@ -31,6 +31,31 @@ export type MessageWindow =
  * access on both columns and reads `limit` entries.
  */
 export async function findMessagePage(db: Db, filter: MessageFilter, window: MessageWindow, limit: number): Promise<ChatMessageWithPeople[]> {
+  return (await pageRows(db, filter, window, limit)).map(toMessage);
+}
+
+/**
+ * A page and the total `countMessages` gives for the same filter. For a whole conversation the
+ * total rides along in the page's statement (one round trip, and both from one snapshot); only an
+ * empty page asks for it on its own.
+ */
+export async function findHistory(
+  db: Db,
+  filter: MessageFilter,
+  window: MessageWindow,
+  limit: number,
+): Promise<{ count: number; messages: ChatMessageWithPeople[] }> {
+  if ('conversation' in filter && filter.senderId === undefined) {
+    const rows = await pageRows(db, filter, window, limit, filter.conversation);
+    const count = rows[0] ? Number(rows[0].total ?? 0) : await countMessages(db, filter);
+    return { count, messages: rows.map(toMessage) };
+  }
+  const [count, messages] = await Promise.all([countMessages(db, filter), findMessagePage(db, filter, window, limit)]);
+  return { count, messages };
+}
+
+/** The page's rows; with `totalOf`, each also carries that conversation's `last_seq` as `total`. */
+async function pageRows(db: Db, filter: MessageFilter, window: MessageWindow, limit: number, totalOf?: string): Promise<PageRow[]> {
   if (!Number.isInteger(limit) || limit < 1) throw new RangeError(`history: limit must be a positive integer, got ${limit}`);
   const { where, index } = filterSql(filter);
   const from = index ? Prisma.sql`chat_messages m FORCE INDEX (${Prisma.raw(index)})` : Prisma.sql`chat_messages m`;
@@ -56,8 +81,9 @@ export async function findMessagePage(db: Db, filter: MessageFilter, window: Mes
   // The same aliases inside and outside the derived table, so one ORDER BY serves both.
   const order = Prisma.raw(byUsername ? `s.username ${direction}, m.id ${direction}` : `m.id ${direction}`);
   const join = byUsername ? Prisma.sql`JOIN users s ON s.user_id = m.sender_id` : Prisma.empty;
-  const rows = await db.$queryRaw<PageRow[]>`
-    SELECT m.id, m.seq, m.conversation, m.sender_id, m.target_id, m.msg_type, m.content, m.client_msg_id,
+  const total = totalOf === undefined ? Prisma.empty : Prisma.sql`(SELECT last_seq FROM conversations WHERE conversation = ${totalOf}) AS total,`;
+  return db.$queryRaw<PageRow[]>`
+    SELECT ${total} m.id, m.seq, m.conversation, m.sender_id, m.target_id, m.msg_type, m.content, m.client_msg_id,
            m.file_id, m.online_count, m.created_at,
            s.username AS sender_username, s.avatar AS sender_avatar,
            t.username AS target_username, t.avatar AS target_avatar,
@@ -74,7 +100,6 @@ export async function findMessagePage(db: Db, filter: MessageFilter, window: Mes
     LEFT JOIN users t ON t.user_id = m.target_id
     LEFT JOIN files f ON f.id = m.file_id
     ORDER BY ${order}`;
-  return rows.map(toMessage);
 }
 
 /** Messages of a conversation with id > `afterId`, oldest first: catch-up after `last_id`. */
@@ -113,6 +138,7 @@ function filterSql(filter: MessageFilter): { where: Prisma.Sql; index?: string }
 }
 
 interface PageRow {
+  total?: bigint | null;
   id: bigint;
   seq: bigint;
   conversation: string;

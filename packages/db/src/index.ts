@@ -11,6 +11,7 @@ export {
   type ChatMessageWithPeople,
 } from './chat-messages.ts';
 export {
+  findHistory,
   findMessagePage,
   countMessages,
   messagesAfterId,

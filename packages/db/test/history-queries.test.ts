@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import {
   countMessages,
   createDb,
+  findHistory,
   findMessagePage,
   messageWithPeople,
   messagesAfterId,
@@ -131,7 +132,11 @@ describe('history queries', () => {
         for (const limit of [1, 20, 100]) {
           const got = await findMessagePage(db, filter, window, limit);
           const want = await reference(where, window, limit);
-          assert.deepEqual(got, want, `${label}, ${JSON.stringify(window, (_k, v) => (typeof v === 'bigint' ? String(v) : v))}, limit ${limit}`);
+          const what = `${label}, ${JSON.stringify(window, (_k, v) => (typeof v === 'bigint' ? String(v) : v))}, limit ${limit}`;
+          assert.deepEqual(got, want, what);
+          // The page with its total (one statement for a whole conversation) is the same page.
+          const withCount = await findHistory(db, filter, window, limit);
+          assert.deepEqual(withCount, { count: await countMessages(db, filter), messages: want }, what);
           compared += got.length;
         }
       }

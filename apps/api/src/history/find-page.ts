@@ -1,4 +1,4 @@
-import { countMessages, findMessagePage, type ChatMessageWithPeople, type Db, type MessageFilter, type MessageWindow } from '@im/db';
+import { findHistory, type Db, type MessageFilter, type MessageWindow } from '@im/db';
 import type { HistoryQuery, HistoryWindow } from './schemas.ts';
 import { toFrames, type HistoryPage } from './to-frames.ts';
 
@@ -7,13 +7,9 @@ import { toFrames, type HistoryPage } from './to-frames.ts';
  * `created_at` sorts are served in id order: the order the conversation stored its messages, and
  * the order of the (conversation, id) index, so no sort is needed.
  */
-export async function historyPage(db: Db, filter: MessageFilter, query: HistoryQuery): Promise<HistoryPage> {
-  const [count, messages] = await Promise.all([countMessages(db, filter), findPage(db, filter, query)]);
+export async function historyPage(db: Db, filter: MessageFilter, { limit, window }: HistoryQuery): Promise<HistoryPage> {
+  const { count, messages } = await findHistory(db, filter, toMessageWindow(window, limit), limit);
   return { count, list: toFrames(messages) };
-}
-
-function findPage(db: Db, filter: MessageFilter, { limit, window }: HistoryQuery): Promise<ChatMessageWithPeople[]> {
-  return findMessagePage(db, filter, toMessageWindow(window, limit), limit);
 }
 
 function toMessageWindow(window: HistoryWindow, limit: number): MessageWindow {
