@@ -50,7 +50,7 @@ try {
 
   const gateway = createGateway({ config, logger, db, writer, broker, presence, tokens, revocations, metrics });
   await gateway.start();
-  gateway.server.listen(config.gateway.port, config.system.host);
+  gateway.server.listen({ port: config.gateway.port, host: config.system.host, backlog: config.gateway.listen_backlog });
   await new Promise<void>((resolve, reject) => {
     gateway.server.once('listening', resolve);
     gateway.server.once('error', reject);

@@ -68,6 +68,8 @@ export const settingsSchema = z.object({
     presence_lease_ms: z.number().int().min(300),
     presence_heartbeat_ms: z.number().int().min(100),
     catchup_page_size: z.number().int().min(1).max(5000),
+    /** Connections the kernel queues for the gateway to accept (capped by net.core.somaxconn). */
+    listen_backlog: z.number().int().min(1),
     /** Rooms with more users online than this stop announcing joins and leaves (msg_type 2/3). */
     presence_notice_max_online: z.number().int().min(0),
     /** Bytes of recent frames all rooms together keep for catch-up from memory; 0 turns it off. */
