@@ -204,14 +204,26 @@ describe('slow consumers', () => {
 describe('token expiry', () => {
   let cluster: TestCluster;
   before(async () => {
-    cluster = await startCluster({ gateways: 1, env: { JWT_EXPIRES_IN_SECONDS: '2' } });
+    cluster = await startCluster({ gateways: 1, env: { JWT_EXPIRES_IN_SECONDS: '4' } });
   });
   after(() => cluster.stop());
 
-  it('closes the socket with 4002 when its token expires', async () => {
-    const user = await newUser(cluster, 'exp');
-    const socket = await ChatClient.connect(cluster.gatewayUrls[0]!, { token: user.token });
-    const { code } = await socket.closed;
-    assert.equal(code, 4002);
+  it('closes each socket with 4002 when its token expires, on time', async () => {
+    // Two tokens a second apart, the later one's socket opened first: each closes at its own exp.
+    const early = await newUser(cluster, 'exp');
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    const late = await newUser(cluster, 'exp');
+    const [lateSocket, earlySocket] = await Promise.all(
+      [late, early].map((u) => ChatClient.connect(cluster.gatewayUrls[0]!, { token: u.token })),
+    );
+    const closes = await Promise.all(
+      [earlySocket!, lateSocket!].map((s) => s.closed.then((close) => ({ ...close, at: Date.now() }))),
+    );
+    for (const [i, user] of [early, late].entries()) {
+      const expMs = (JSON.parse(Buffer.from(user.token.split('.')[1]!, 'base64url').toString()) as { exp: number }).exp * 1000;
+      assert.equal(closes[i]!.code, 4002);
+      const offset = closes[i]!.at - expMs;
+      assert.ok(offset >= 0 && offset < 2_000, `socket ${i} closed ${offset} ms after its token expired`);
+    }
   });
 });

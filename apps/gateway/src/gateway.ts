@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { WebSocketServer, type WebSocket } from 'ws';
+import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import type { TokenRevocations, TokenService } from '@im/auth';
 import type { Broker } from '@im/bus';
 import type { Config } from '@im/config';
@@ -8,7 +8,8 @@ import { messagesBySeq, pingDb, toChatFrame, messagesAfterId, type Db, type Mess
 import type { Logger } from '@im/logger';
 import type { Presence } from '@im/presence';
 import { AppError, CloseCode, errors, systemFrame } from '@im/protocol';
-import { Connection } from './connections/connection.ts';
+import { Connection, ConnectionSocket, type ConnectionLimits } from './connections/connection.ts';
+import { ConnectionRegistry } from './connections/connection-registry.ts';
 import { httpRoutes } from './http/http-routes.ts';
 import type { GatewayMetrics } from './http/metrics.ts';
 import { admitFrame, handleMessage, type MessageContext } from './messages/handle-message.ts';
@@ -50,9 +51,22 @@ const MAX_SAFE_ID = BigInt(Number.MAX_SAFE_INTEGER);
 export function createGateway(deps: GatewayDeps): Gateway {
   const { config, logger, db, writer, broker, presence, tokens, revocations, metrics } = deps;
   const settings = config.gateway;
-  /** Per socket, the promise of its last queued frame: drain waits for every queue to empty. */
+  /**
+   * Per socket with frames (or its join) in flight, the promise of the last one; an idle socket
+   * has no entry. Drain waits for every queue to empty.
+   */
   const queueTails = new Map<Connection, Promise<void>>();
-  const byJti = new Map<string, Set<Connection>>();
+  /** Every open socket, by token; closes each when its token expires. */
+  const registry = new ConnectionRegistry((connection) => connection.close(CloseCode.TokenExpired, 'token expired'));
+  const connectionLimits: ConnectionLimits = {
+    maxBufferedBytes: settings.max_buffered_bytes,
+    messagesPerSecond: settings.messages_per_second,
+  };
+  const onShed = (shed: Connection) => {
+    metrics.shed.inc();
+    logger.warn({ user_id: shed.userId, room: shed.room }, 'slow consumer shed');
+    shed.shed();
+  };
   let draining = false;
 
   const source: RoomFeedSource = {
@@ -98,6 +112,9 @@ export function createGateway(deps: GatewayDeps): Gateway {
 
   const wss = new WebSocketServer({
     noServer: true,
+    // The registry tracks the sockets; ws's own Set would cost a closure and an entry per socket.
+    clientTracking: false,
+    WebSocket: ConnectionSocket,
     perMessageDeflate: false,
     maxPayload: settings.max_payload_bytes,
     // Clients that send the token as subprotocols `bearer, <jwt>` get `bearer` back, never the token.
@@ -118,7 +135,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
     }),
   );
   server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
-    socket.on('error', () => socket.destroy());
+    socket.on('error', destroySocket);
     void onUpgrade(request, socket, head);
   });
 
@@ -138,82 +155,88 @@ export function createGateway(deps: GatewayDeps): Gateway {
       rejectUpgrade(socket, error);
       return;
     }
-    wss.handleUpgrade(request, socket, head, (ws) => void onOpen(ws, session));
+    wss.handleUpgrade(request, socket, head, (ws) => onOpen(ws, session));
   }
 
-  async function onOpen(ws: WebSocket, session: SessionInfo): Promise<void> {
-    const connection = new Connection(
-      ws,
-      session,
-      { maxBufferedBytes: settings.max_buffered_bytes, messagesPerSecond: settings.messages_per_second },
-      (shed) => {
-        metrics.shed.inc();
-        logger.warn({ user_id: shed.userId, room: shed.room }, 'slow consumer shed');
-        shed.shed();
-      },
-    );
-    metrics.connections.inc();
-    track(byJti, session.claims.jti, connection);
-    const expiry = setTimeout(
-      () => connection.close(CloseCode.TokenExpired, 'token expired'),
-      Math.max(0, session.claims.expiresAt.getTime() - Date.now()),
-    );
+  // Per-socket listeners are shared functions (`this` is the socket): a closure for each event of
+  // each socket would cost ~100 bytes apiece on tens of thousands of idle sockets.
+  function onPong(this: WebSocket): void {
+    connectionOf(this).alive = true;
+  }
 
-    ws.on('pong', () => {
-      connection.alive = true;
-    });
-    ws.on('error', () => {});
-    const closed = new Promise<void>((resolve) => ws.once('close', () => resolve()));
-
-    let joined = false;
-    const ready = (async () => {
-      try {
-        if (session.lastId !== undefined) connection.startCatchUp();
-        await rooms.join(connection);
-        joined = true;
-        const { firstConnection, onlineCount } = await presence.connect(session.room, session.user.userId);
-        if (firstConnection) await announcer.joined(session.room, session.user, onlineCount);
-        if (session.lastId !== undefined) await catchUp(connection, session.lastId);
-        // Tells the client it is in the room, counted online, and (with last_id) caught up.
-        connection.send(Buffer.from(JSON.stringify({ ...systemFrame(0, '已进入聊天室'), online_count: onlineCount })));
-      } catch (err) {
-        logger.error({ err: errorFields(err), room: session.room }, 'joining a room failed');
-        metrics.redisErrors.inc({ operation: 'join' });
-        connection.close(CloseCode.ServiceRestart, 'try again');
-      }
-    })();
-
+  function onMessage(this: WebSocket, raw: RawData, isBinary: boolean): void {
+    const connection = connectionOf(this);
+    if (!admitFrame(messageContext, connection)) return;
     // Frames wait until the socket is in its room, then run one at a time, so a sender's
     // messages keep their order and count it as online.
-    let queue = ready;
-    queueTails.set(connection, queue);
-    ws.on('message', (raw, isBinary) => {
-      if (!admitFrame(messageContext, connection)) return;
-      queue = queue.then(() =>
-        handleMessage(messageContext, connection, raw, isBinary).catch((err) =>
-          logger.error({ err: errorFields(err) }, 'message handling failed'),
-        ),
-      );
-      queueTails.set(connection, queue);
-    });
+    const tail = (queueTails.get(connection) ?? SETTLED).then(() =>
+      handleMessage(messageContext, connection, raw, isBinary).catch((err) =>
+        logger.error({ err: errorFields(err) }, 'message handling failed'),
+      ),
+    );
+    enqueued(connection, tail);
+  }
 
-    await ready;
-    await closed;
-    // Frames received before the close are still handled; forget the queue once they are.
-    void queue.then(() => {
-      if (queueTails.get(connection) === queue) queueTails.delete(connection);
+  /** Records the socket's newest queued work; the entry goes once the queue is empty. */
+  function enqueued(connection: Connection, tail: Promise<void>): void {
+    queueTails.set(connection, tail);
+    void tail.then(() => {
+      if (queueTails.get(connection) === tail) queueTails.delete(connection);
     });
-    clearTimeout(expiry);
+  }
+
+  function onClose(this: WebSocket): void {
+    void closed(connectionOf(this));
+  }
+
+  function onOpen(ws: ConnectionSocket, session: SessionInfo): void {
+    const connection = new Connection(ws, session, connectionLimits, onShed);
+    ws.connection = connection;
+    metrics.connections.inc();
+    registry.add(connection);
+    ws.on('pong', onPong);
+    ws.on('error', ignoreError);
+    ws.on('message', onMessage);
+    ws.on('close', onClose);
+    const ready = enterRoom(connection, session);
+    connection.joining = ready;
+    enqueued(connection, ready);
+    void ready.then(() => {
+      connection.joining = undefined;
+    });
+  }
+
+  /** Frames received before the close are still handled (the queue runs on by itself). */
+  async function closed(connection: Connection): Promise<void> {
     metrics.connections.dec();
-    untrack(byJti, session.claims.jti, connection);
-    if (!joined) return;
+    registry.remove(connection);
+    if (connection.joining) await connection.joining;
+    if (!connection.joined) return;
     rooms.leave(connection);
     try {
-      const { lastConnection, onlineCount } = await presence.disconnect(session.room, session.user.userId);
-      if (lastConnection) await announcer.left(session.room, session.user, onlineCount);
+      const { lastConnection, onlineCount } = await presence.disconnect(connection.room, connection.userId);
+      if (lastConnection) await announcer.left(connection.room, connection.user, onlineCount);
     } catch (err) {
       metrics.redisErrors.inc({ operation: 'presence' });
       logger.warn({ err: errorFields(err) }, 'presence disconnect failed');
+    }
+  }
+
+  /** Puts the socket in its room, counts it online, catches it up; never rejects. */
+  async function enterRoom(connection: Connection, session: SessionInfo): Promise<void> {
+    try {
+      if (session.lastId !== undefined) connection.startCatchUp();
+      await rooms.join(connection);
+      connection.joined = true;
+      const { firstConnection, onlineCount } = await presence.connect(session.room, session.user.userId);
+      if (firstConnection) await announcer.joined(session.room, session.user, onlineCount);
+      if (session.lastId !== undefined) await catchUp(connection, session.lastId);
+      // Tells the client it is in the room, counted online, and (with last_id) caught up.
+      connection.send(Buffer.from(JSON.stringify({ ...systemFrame(0, '已进入聊天室'), online_count: onlineCount })));
+    } catch (err) {
+      logger.error({ err: errorFields(err), room: session.room }, 'joining a room failed');
+      metrics.redisErrors.inc({ operation: 'join' });
+      connection.close(CloseCode.ServiceRestart, 'try again');
     }
   }
 
@@ -277,7 +300,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
 
   // Logout on any API replica closes that token's sockets here.
   const onRevoked = (payload: Buffer) => {
-    for (const connection of byJti.get(payload.toString()) ?? []) connection.close(CloseCode.TokenRevoked, 'logged out');
+    for (const connection of registry.withJti(payload.toString())) connection.close(CloseCode.TokenRevoked, 'logged out');
   };
 
   let heartbeat: NodeJS.Timeout | undefined;
@@ -301,7 +324,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
         void recheckRevocations();
       });
       heartbeat = setInterval(() => {
-        for (const connection of rooms.allConnections()) {
+        for (const connection of registry.all()) {
           if (!connection.alive) {
             connection.ws.terminate();
             continue;
@@ -321,6 +344,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
     async drain() {
       draining = true;
       clearInterval(heartbeat);
+      registry.stop();
       clearInterval(tailCheck);
       unsubscribeResync?.();
       // Stop accepting. server.close()'s callback would wait for the upgraded sockets too, so
@@ -328,14 +352,15 @@ export function createGateway(deps: GatewayDeps): Gateway {
       server.close();
       server.closeIdleConnections();
       await settleQueues(5_000);
-      const closedAll = [...wss.clients].map(
+      const sockets = [...registry.all()].map((connection) => connection.ws);
+      const closedAll = sockets.map(
         (ws) => new Promise<void>((resolve) => (ws.readyState === ws.CLOSED ? resolve() : ws.once('close', () => resolve()))),
       );
-      for (const ws of wss.clients) ws.close(CloseCode.ServiceRestart, 'gateway restarting: reconnect with last_id');
+      for (const ws of sockets) ws.close(CloseCode.ServiceRestart, 'gateway restarting: reconnect with last_id');
       await Promise.race([Promise.all(closedAll), delay(3_000)]);
       // Frames that arrived before the clients answered the close are stored too.
       await settleQueues(5_000);
-      for (const ws of wss.clients) ws.terminate();
+      for (const connection of registry.all()) connection.ws.terminate();
       const left = await presence.stop().catch(() => []);
       await Promise.allSettled(left.map(({ room, userId, onlineCount }) => announcer.leftById(room, userId, onlineCount)));
       await rooms.close();
@@ -345,23 +370,25 @@ export function createGateway(deps: GatewayDeps): Gateway {
 
   /** A logout published while our subscription was down was missed: ask Redis directly. */
   async function recheckRevocations(): Promise<void> {
-    for (const [jti, connections] of byJti) {
+    for (const jti of [...registry.jtis()]) {
       if (!(await revocations.isRevoked(jti).catch(() => false))) continue;
-      for (const connection of connections) connection.close(CloseCode.TokenRevoked, 'logged out');
+      for (const connection of registry.withJti(jti)) connection.close(CloseCode.TokenRevoked, 'logged out');
     }
   }
 }
 
-function track(index: Map<string, Set<Connection>>, key: string, connection: Connection): void {
-  let set = index.get(key);
-  if (!set) index.set(key, (set = new Set()));
-  set.add(connection);
+/** The resolved promise an idle socket's first frame chains on. */
+const SETTLED = Promise.resolve();
+
+function ignoreError(): void {}
+
+/** The Connection of a socket the gateway opened (the server makes only ConnectionSockets). */
+function connectionOf(ws: WebSocket): Connection {
+  return (ws as ConnectionSocket).connection!;
 }
 
-function untrack(index: Map<string, Set<Connection>>, key: string, connection: Connection): void {
-  const set = index.get(key);
-  set?.delete(connection);
-  if (set?.size === 0) index.delete(key);
+function destroySocket(this: Duplex): void {
+  this.destroy();
 }
 
 function delay(ms: number): Promise<void> {

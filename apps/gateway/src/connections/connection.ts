@@ -1,13 +1,18 @@
-import type { WebSocket } from 'ws';
-import { CloseCode, systemFrame } from '@im/protocol';
+import { WebSocket } from 'ws';
+import { CloseCode, systemFrame, type UserSummary } from '@im/protocol';
 import type { SessionInfo } from '../upgrade/authorize-upgrade.ts';
+import type { Expiring } from './expiry-queue.ts';
 import { TokenBucket } from './token-bucket.ts';
 import { prepareTextFrame, sendPrepared, type PreparedFrame } from './prepared-frame.ts';
 
+/** One object for every connection of a gateway. */
 export interface ConnectionLimits {
   maxBufferedBytes: number;
   messagesPerSecond: number;
 }
+
+/** What message handling needs of the session once the socket is open. */
+export type ConnectionSession = Pick<SessionInfo, 'user' | 'room' | 'target'>;
 
 /** A frame waiting while the connection catches up, with its place in the conversation. */
 interface Pending {
@@ -16,36 +21,67 @@ interface Pending {
 }
 
 /**
+ * ws's socket with a slot for its Connection, so the gateway's event listeners can be one shared
+ * function each (`this` is the socket) instead of closures allocated for every socket.
+ */
+export class ConnectionSocket extends WebSocket {
+  connection: Connection | undefined = undefined;
+}
+
+/**
  * One client socket and what the gateway knows about it. While it catches up from history
  * (`last_id`), live frames queue here and are released after the history, skipping those the
  * history already contained: no gap, no duplicate.
+ *
+ * Tens of thousands of these sit idle per gateway, so everything a quiet socket does not need is
+ * made on first use (rate bucket, catch-up queue), nothing is a closure, and the session keeps
+ * only what message handling reads: not the token's claims.
  */
-export class Connection {
+export class Connection implements Expiring {
   /** Set by the heartbeat; a socket that misses a pong is dropped. */
   alive = true;
   private catchingUp = false;
-  private pending: Pending[] = [];
+  private pending: Pending[] | undefined = undefined;
   /** Highest conversation seq this socket was sent; anything at or below it is a duplicate. */
   private lastSeq = 0;
-  private readonly bucket: TokenBucket;
+  private bucket: TokenBucket | undefined = undefined;
   /** Frames refused in a row for flooding; too many closes the socket. */
   floodStrikes = 0;
+  readonly user: UserSummary;
+  /** `group`, or the private pair's conversation key. */
+  readonly room: string;
+  readonly target: UserSummary | undefined;
+  /** The token's id: a logout closes every socket opened with it. */
+  readonly jti: string;
+  /** Epoch ms when the token expires and the socket is closed (4002). */
+  readonly expiresAt: number;
+  /** Kept by the gateway's ExpiryQueue. */
+  expiryIndex = -1;
+  /** The socket is in its room (joined), so closing it must leave the room and presence. */
+  joined = false;
+  /** Pending while the socket joins its room; undefined once it settled. */
+  joining: Promise<void> | undefined = undefined;
 
   constructor(
     readonly ws: WebSocket,
-    readonly session: SessionInfo,
+    session: SessionInfo,
     private readonly limits: ConnectionLimits,
     private readonly onShed: (connection: Connection) => void,
   ) {
-    this.bucket = new TokenBucket(limits.messagesPerSecond);
+    this.user = session.user;
+    this.room = session.room;
+    this.target = session.target;
+    this.jti = session.claims.jti;
+    this.expiresAt = session.claims.expiresAt.getTime();
+  }
+
+  /** The session's user, room and peer (the connection holds them itself). */
+  get session(): ConnectionSession {
+    return this;
   }
 
   get userId(): string {
-    return this.session.user.userId;
-  }
-
-  get room(): string {
-    return this.session.room;
+    return this.user.userId;
   }
 
   get isOpen(): boolean {
@@ -54,6 +90,7 @@ export class Connection {
 
   /** Whether the client may send another message now. */
   allowMessage(): boolean {
+    this.bucket ??= new TokenBucket(this.limits.messagesPerSecond);
     return this.bucket.take();
   }
 
@@ -82,8 +119,8 @@ export class Connection {
 
   /** Ends catch-up: sends the queued live frames history did not already cover, then goes live. */
   finishCatchUp(): void {
-    const queued = this.pending;
-    this.pending = [];
+    const queued = this.pending ?? [];
+    this.pending = undefined;
     this.catchingUp = false;
     for (const pending of queued) this.deliver(pending.seq, pending.frame);
   }
@@ -94,7 +131,7 @@ export class Connection {
    */
   deliver(seq: number, frame: PreparedFrame): boolean {
     if (this.catchingUp) {
-      this.pending.push({ seq, frame });
+      (this.pending ??= []).push({ seq, frame });
       return false;
     }
     if (seq <= this.lastSeq || !this.writable()) return false;

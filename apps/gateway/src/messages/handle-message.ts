@@ -4,11 +4,10 @@ import { fileInfo, messageWithPeople, toChatFrame, type Db, type MessageWriter }
 import type { Logger } from '@im/logger';
 import type { Presence } from '@im/presence';
 import { AppError, chatFrame, CloseCode, ErrorCode, MsgType, type ChatFrame } from '@im/protocol';
-import type { Connection } from '../connections/connection.ts';
+import type { Connection, ConnectionSession } from '../connections/connection.ts';
 import type { GatewayMetrics } from '../http/metrics.ts';
 import { roomChannel, errorFields, type Rooms } from '../rooms/rooms.ts';
 import { encodeMessage, encodeTransient } from '../rooms/wire.ts';
-import type { SessionInfo } from '../upgrade/authorize-upgrade.ts';
 import { resolveFile, type ResolvedFile } from './resolve-file.ts';
 import { clientFrameSchema } from './client-frame.ts';
 
@@ -172,7 +171,7 @@ function clientMsgIdOf(parsed: unknown): string | undefined {
 }
 
 /** A msg_type 6 frame: the live frame's shape, with the file's metadata, and no id (not stored). */
-function fileNotice(session: SessionInfo, content: string, onlineCount: number, file: ResolvedFile): Omit<ChatFrame, 'id'> {
+function fileNotice(session: ConnectionSession, content: string, onlineCount: number, file: ResolvedFile): Omit<ChatFrame, 'id'> {
   const notice: Omit<ChatFrame, 'id'> = {
     user_id: session.user.userId,
     username: session.user.username,

@@ -1,6 +1,6 @@
 import type { Db } from '@im/db';
 import { errors, isPrivateConversation, MsgType } from '@im/protocol';
-import type { SessionInfo } from '../upgrade/authorize-upgrade.ts';
+import type { ConnectionSession } from '../connections/connection.ts';
 import type { ClientFrame } from './client-frame.ts';
 
 export interface ResolvedFile {
@@ -19,7 +19,7 @@ export interface ResolvedFile {
  * sent by their uploader; progress notices by either side. Anything else is "not found", so the
  * answer does not reveal other people's files.
  */
-export async function resolveFile(db: Db, session: SessionInfo, frame: ClientFrame): Promise<ResolvedFile> {
+export async function resolveFile(db: Db, session: ConnectionSession, frame: ClientFrame): Promise<ResolvedFile> {
   const reference = frame.file;
   const byName = typeof reference?.name === 'string' && /^[A-Za-z0-9._-]{1,128}$/.test(reference.name);
   const byId = reference?.id !== undefined && /^\d{1,19}$/.test(String(reference.id));
