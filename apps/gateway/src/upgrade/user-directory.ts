@@ -4,7 +4,7 @@ import type { UserSummary } from '@im/protocol';
 export interface UserDirectoryOptions {
   /** Reads the users with these ids (at most `maxBatch`); unknown ids are simply absent. */
   load(userIds: string[]): Promise<UserSummary[]>;
-  /** Users remembered at most. @default 100_000 */
+  /** Users remembered at most (its bookkeeping arrays are allocated up front). @default 50_000 */
   maxEntries?: number;
   /**
    * How long a remembered user is trusted: a new avatar or name shows in frames of sockets opened
@@ -29,7 +29,7 @@ export class UserDirectory {
   private failures: Array<(err: unknown) => void> = [];
 
   constructor(private readonly options: UserDirectoryOptions) {
-    const maxEntries = options.maxEntries ?? 100_000;
+    const maxEntries = options.maxEntries ?? 50_000;
     const ttlMs = options.ttlMs ?? 60_000;
     this.maxBatch = options.maxBatch ?? 500;
     for (const [name, value] of Object.entries({ maxEntries, ttlMs, maxBatch: this.maxBatch })) {
