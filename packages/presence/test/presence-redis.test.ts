@@ -145,7 +145,9 @@ describe('createRedisPresence', () => {
 
     await deleteKeys(redis, prefix);
     const wipedAt = Date.now();
-    assert.equal(await survivor.onlineCount('group'), 0);
+    // Wiped, unless a heartbeat (every 200 ms) already put the entries back: on a busy machine it can.
+    const afterWipe = await survivor.onlineCount('group');
+    assert.ok(afterWipe === 0 || resynced.events.length > 0, `online right after the wipe: ${afterWipe}, nothing re-asserted`);
     await resynced.until('three users back', (events) => events.length >= 3);
     const elapsed = Date.now() - wipedAt;
 
