@@ -4,7 +4,7 @@ import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import type { TokenRevocations, TokenService } from '@im/auth';
 import type { Broker } from '@im/bus';
 import type { Config } from '@im/config';
-import { messagesBySeq, pingDb, toChatFrame, messagesAfterId, type Db, type MessageWriter } from '@im/db';
+import { messagesBySeq, pingDb, toChatFrame, messagesAfterId, type Db, type MessageWriter, type UserSummaryReader } from '@im/db';
 import type { Logger } from '@im/logger';
 import type { Presence } from '@im/presence';
 import { AppError, CloseCode, errors, systemFrame } from '@im/protocol';
@@ -26,6 +26,8 @@ export interface GatewayDeps {
   logger: Logger;
   db: Db;
   writer: MessageWriter;
+  /** User lookups for upgrades and notices, off Prisma (see UserDirectory). */
+  userSummaries: UserSummaryReader;
   broker: Broker;
   presence: Presence;
   tokens: TokenService;
@@ -95,9 +97,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
       recent: new RecentFramesBudget(settings.catchup_buffer_bytes),
     },
   });
-  const users = new UserDirectory({
-    load: (ids) => db.user.findMany({ where: { userId: { in: ids } }, select: { userId: true, username: true, avatar: true } }),
-  });
+  const users = new UserDirectory({ load: (ids) => deps.userSummaries.byIds(ids) });
   const announcer = new PresenceAnnouncer(broker, users, logger, settings.presence_notice_max_online);
   const messageContext: MessageContext = {
     db,

@@ -3,7 +3,7 @@ import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { createRedisRevocations, createTokenService } from '@im/auth';
 import { createRedisBroker } from '@im/bus';
-import { createDb, createMessageWriter, pingDb } from '@im/db';
+import { createDb, createMessageWriter, createUserSummaryReader, pingDb } from '@im/db';
 import { createLogger } from '@im/logger';
 import { createRedisPresence } from '@im/presence';
 import { checkMysql, connectRedis, exitWithMessage, loadConfigOrExit, onShutdown, StartupError } from '@im/runtime';
@@ -25,6 +25,7 @@ try {
   await checkMysql('gateway', () => pingDb(db), config.mysql.url);
   // The chat hot path writes through its own small pool, batching commits (see message-writer.ts).
   const writer = createMessageWriter({ url: config.mysql.url, connectionLimit: 4 });
+  const userSummaries = createUserSummaryReader({ url: config.mysql.url, connectionLimit: 2 });
 
   const metrics = createMetrics(gatewayId);
   const onRedisError = (operation: string) => (err: unknown) => {
@@ -48,7 +49,7 @@ try {
     revocations,
   });
 
-  const gateway = createGateway({ config, logger, db, writer, broker, presence, tokens, revocations, metrics });
+  const gateway = createGateway({ config, logger, db, writer, userSummaries, broker, presence, tokens, revocations, metrics });
   await gateway.start();
   gateway.server.listen({ port: config.gateway.port, host: config.system.host, backlog: config.gateway.listen_backlog });
   await new Promise<void>((resolve, reject) => {
@@ -61,6 +62,7 @@ try {
     await gateway.drain();
     await broker.close();
     await writer.close();
+    await userSummaries.close();
     await db.$disconnect();
     redis.disconnect();
     sub.disconnect();

@@ -19,4 +19,5 @@ export {
   type MessageWindow,
 } from './history-queries.ts';
 export { toChatFrame, downloadPath, fileInfo, type FileRow } from './chat-frames.ts';
+export { createUserSummaryReader, type UserSummaryReader, type UserSummaryReaderOptions, type UserSummaryRow } from './user-summaries.ts';
 export { createMessageWriter, type MessageWriter, type MessageWriterOptions, type WriteResult } from './message-writer.ts';
