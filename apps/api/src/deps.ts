@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { Config } from '@im/config';
-import type { Db } from '@im/db';
+import type { Db, HistoryReader } from '@im/db';
 import type { Logger } from '@im/logger';
 import type { Storage } from '@im/storage';
 
@@ -16,6 +16,8 @@ export interface ApiDeps {
   config: Config;
   logger: Logger;
   db: Db;
+  /** Chat history reads, on a mariadb pool of their own (see createHistoryReader). */
+  history: HistoryReader;
   redis: Redis;
   mail: { enqueue(mail: OutgoingMail): Promise<unknown> };
   storage: Storage;

@@ -1,5 +1,5 @@
 // Wiring only: config, connections, the app, the port, shutdown. Handlers live in app.ts/routes.
-import { createDb, pingDb } from '@im/db';
+import { createDb, createHistoryReader, pingDb } from '@im/db';
 import { createLogger } from '@im/logger';
 import { createMailQueue } from '@im/jobs';
 import { createLocalStorage } from '@im/storage';
@@ -13,10 +13,12 @@ try {
   const redis = await connectRedis(config.redis.url, { name: 'api' });
   const db = createDb({ url: config.mysql.url, connectionLimit: config.mysql.connection_limit });
   await checkMysql('api', () => pingDb(db), config.mysql.url);
+  // Connections are opened on demand; history pages take one each for a few milliseconds.
+  const history = createHistoryReader({ url: config.mysql.url, connectionLimit: Math.max(2, Math.ceil(config.mysql.connection_limit / 2)) });
   const mail = createMailQueue({ connection: redis, prefix: config.redis.prefix });
   const storage = createLocalStorage(config.upload.root);
 
-  const app = createApp({ config, logger, db, redis, mail, storage });
+  const app = createApp({ config, logger, db, history, redis, mail, storage });
   // api_port, not the public port: that belongs to the front door (nginx or the start command's proxy).
   const server = app.listen(config.system.api_port, config.system.host);
   await new Promise<void>((resolve, reject) => {
@@ -32,6 +34,7 @@ try {
       server.closeIdleConnections();
     });
     await mail.close();
+    await history.close();
     await db.$disconnect();
     redis.disconnect();
   });

@@ -1,6 +1,8 @@
+import { createPool } from 'mariadb';
 import { Prisma } from './generated/client.ts';
 import type { Db } from './create-db.ts';
 import type { ChatMessageWithPeople } from './chat-messages.ts';
+import { poolConfigFromUrl } from './connection-options.ts';
 
 /** Which messages a history query reads. */
 export type MessageFilter =
@@ -18,6 +20,79 @@ export type MessageWindow =
   /** An OFFSET page; `username` orders by the sender's username, ties by id in the same direction. */
   | { kind: 'offset'; offset: number; orderBy: 'id' | 'username'; direction: 'asc' | 'desc' };
 
+/** One page of the messages matching `filter` (see `pageRows`). */
+export async function findMessagePage(db: Db, filter: MessageFilter, window: MessageWindow, limit: number): Promise<ChatMessageWithPeople[]> {
+  return (await pageRows(viaPrisma(db), filter, window, limit)).map(toMessage);
+}
+
+/**
+ * A page and the total `countMessages` gives for the same filter. For a whole conversation the
+ * total rides along in the page's statement (one round trip, and both from one snapshot); only an
+ * empty page asks for it on its own.
+ */
+export function findHistory(
+  db: Db,
+  filter: MessageFilter,
+  window: MessageWindow,
+  limit: number,
+): Promise<{ count: number; messages: ChatMessageWithPeople[] }> {
+  return historyWithCount(viaPrisma(db), filter, window, limit);
+}
+
+/** What the API reads history with: the same queries on a mariadb pool of its own. */
+export interface HistoryReader {
+  /** See `findHistory`. */
+  findHistory(filter: MessageFilter, window: MessageWindow, limit: number): Promise<{ count: number; messages: ChatMessageWithPeople[] }>;
+  close(): Promise<void>;
+}
+
+export interface HistoryReaderOptions {
+  /** `mysql://user:pass@host:port/db` */
+  url: string;
+  /** Connections opened on demand. @default 4 */
+  connectionLimit?: number;
+}
+
+/**
+ * History on the mariadb driver directly, as the message writer writes. A page is one statement
+ * either way, but Prisma's $queryRaw spends more CPU around it than MariaDB spends on it: 2.0 ms
+ * against 0.45 ms per page here, and about 2 ms of the answer's time.
+ */
+export function createHistoryReader(options: HistoryReaderOptions): HistoryReader {
+  const pool = createPool({
+    ...poolConfigFromUrl(options.url, options.connectionLimit ?? 4),
+    // DATETIME(3) as text, read as UTC below: what Prisma does, whatever the process's time zone.
+    dateStrings: true,
+  });
+  const run: Run = (query) => pool.query(query.sql, query.values);
+  return {
+    findHistory: (filter, window, limit) => historyWithCount(run, filter, window, limit),
+    close: () => pool.end(),
+  };
+}
+
+/** Runs one composed statement and returns its rows. */
+type Run = (query: Prisma.Sql) => Promise<any[]>;
+
+function viaPrisma(db: Db): Run {
+  return (query) => db.$queryRawUnsafe(query.sql, ...query.values);
+}
+
+async function historyWithCount(
+  run: Run,
+  filter: MessageFilter,
+  window: MessageWindow,
+  limit: number,
+): Promise<{ count: number; messages: ChatMessageWithPeople[] }> {
+  if ('conversation' in filter && filter.senderId === undefined) {
+    const rows = await pageRows(run, filter, window, limit, filter.conversation);
+    const count = rows[0] ? Number(rows[0].total ?? 0) : await countRows(run, filter);
+    return { count, messages: rows.map(toMessage) };
+  }
+  const [count, rows] = await Promise.all([countRows(run, filter), pageRows(run, filter, window, limit)]);
+  return { count, messages: rows.map(toMessage) };
+}
+
 /**
  * One page of history, read in one round trip: the page's ids come from an index alone (a
  * derived table, so OFFSET walks index entries, not rows), then only those rows are joined
@@ -29,33 +104,10 @@ export type MessageWindow =
  * row it reads: a `before_id` deep in a 600,000-message room read 300,000 rows (2.4 s), and an
  * `after_id` scanned index entries from the oldest. With the index forced it takes the `range`
  * access on both columns and reads `limit` entries.
+ *
+ * With `totalOf`, each row also carries that conversation's `last_seq` as `total`.
  */
-export async function findMessagePage(db: Db, filter: MessageFilter, window: MessageWindow, limit: number): Promise<ChatMessageWithPeople[]> {
-  return (await pageRows(db, filter, window, limit)).map(toMessage);
-}
-
-/**
- * A page and the total `countMessages` gives for the same filter. For a whole conversation the
- * total rides along in the page's statement (one round trip, and both from one snapshot); only an
- * empty page asks for it on its own.
- */
-export async function findHistory(
-  db: Db,
-  filter: MessageFilter,
-  window: MessageWindow,
-  limit: number,
-): Promise<{ count: number; messages: ChatMessageWithPeople[] }> {
-  if ('conversation' in filter && filter.senderId === undefined) {
-    const rows = await pageRows(db, filter, window, limit, filter.conversation);
-    const count = rows[0] ? Number(rows[0].total ?? 0) : await countMessages(db, filter);
-    return { count, messages: rows.map(toMessage) };
-  }
-  const [count, messages] = await Promise.all([countMessages(db, filter), findMessagePage(db, filter, window, limit)]);
-  return { count, messages };
-}
-
-/** The page's rows; with `totalOf`, each also carries that conversation's `last_seq` as `total`. */
-async function pageRows(db: Db, filter: MessageFilter, window: MessageWindow, limit: number, totalOf?: string): Promise<PageRow[]> {
+async function pageRows(run: Run, filter: MessageFilter, window: MessageWindow, limit: number, totalOf?: string): Promise<PageRow[]> {
   if (!Number.isInteger(limit) || limit < 1) throw new RangeError(`history: limit must be a positive integer, got ${limit}`);
   const { where, index } = filterSql(filter);
   const from = index ? Prisma.sql`chat_messages m FORCE INDEX (${Prisma.raw(index)})` : Prisma.sql`chat_messages m`;
@@ -82,7 +134,7 @@ async function pageRows(db: Db, filter: MessageFilter, window: MessageWindow, li
   const order = Prisma.raw(byUsername ? `s.username ${direction}, m.id ${direction}` : `m.id ${direction}`);
   const join = byUsername ? Prisma.sql`JOIN users s ON s.user_id = m.sender_id` : Prisma.empty;
   const total = totalOf === undefined ? Prisma.empty : Prisma.sql`(SELECT last_seq FROM conversations WHERE conversation = ${totalOf}) AS total,`;
-  return db.$queryRaw<PageRow[]>`
+  return run(Prisma.sql`
     SELECT ${total} m.id, m.seq, m.conversation, m.sender_id, m.target_id, m.msg_type, m.content, m.client_msg_id,
            m.file_id, m.online_count, m.created_at,
            s.username AS sender_username, s.avatar AS sender_avatar,
@@ -99,7 +151,7 @@ async function pageRows(db: Db, filter: MessageFilter, window: MessageWindow, li
     JOIN users s ON s.user_id = m.sender_id
     LEFT JOIN users t ON t.user_id = m.target_id
     LEFT JOIN files f ON f.id = m.file_id
-    ORDER BY ${order}`;
+    ORDER BY ${order}`);
 }
 
 /** Messages of a conversation with id > `afterId`, oldest first: catch-up after `last_id`. */
@@ -111,15 +163,18 @@ export function messagesAfterId(db: Db, conversation: string, afterId: bigint, l
  * How many messages match `filter`. An unfiltered conversation reads `conversations.last_seq`:
  * seqs are gap-free and messages are never deleted, so it is the count without a scan.
  */
-export async function countMessages(db: Db, filter: MessageFilter): Promise<number> {
+export function countMessages(db: Db, filter: MessageFilter): Promise<number> {
+  return countRows(viaPrisma(db), filter);
+}
+
+async function countRows(run: Run, filter: MessageFilter): Promise<number> {
   if ('conversation' in filter && filter.senderId === undefined) {
-    const rows = await db.$queryRaw<Array<{ last_seq: bigint }>>`
-      SELECT last_seq FROM conversations WHERE conversation = ${filter.conversation}`;
+    const rows = await run(Prisma.sql`SELECT last_seq FROM conversations WHERE conversation = ${filter.conversation}`);
     return Number(rows[0]?.last_seq ?? 0);
   }
   const { where, index } = filterSql(filter);
   const from = index ? Prisma.sql`chat_messages m FORCE INDEX (${Prisma.raw(index)})` : Prisma.sql`chat_messages m`;
-  const rows = await db.$queryRaw<Array<{ n: bigint }>>`SELECT COUNT(*) AS n FROM ${from} WHERE ${where}`;
+  const rows = await run(Prisma.sql`SELECT COUNT(*) AS n FROM ${from} WHERE ${where}`);
   return Number(rows[0]?.n ?? 0);
 }
 
@@ -137,19 +192,20 @@ function filterSql(filter: MessageFilter): { where: Prisma.Sql; index?: string }
   return { where: Prisma.sql`m.conversation = ${filter.conversation}`, index: 'chat_messages_conversation_id_idx' };
 }
 
+/** A row as Prisma or the driver returns it: integers as number or bigint, DATETIME as Date or text. */
 interface PageRow {
-  total?: bigint | null;
-  id: bigint;
-  seq: bigint;
+  total?: bigint | number | null;
+  id: bigint | number;
+  seq: bigint | number;
   conversation: string;
   sender_id: string;
   target_id: string | null;
   msg_type: number | bigint;
   content: string;
   client_msg_id: string | null;
-  file_id: bigint | null;
+  file_id: bigint | number | null;
   online_count: number | bigint;
-  created_at: Date;
+  created_at: Date | string;
   sender_username: string;
   sender_avatar: string;
   target_username: string | null;
@@ -158,27 +214,32 @@ interface PageRow {
   original_name: string | null;
   file_owner_id: string | null;
   file_target_id: string | null;
-  file_size: bigint | null;
+  file_size: bigint | number | null;
   mime_type: string | null;
   file_type: string | null;
   storage_key: string | null;
-  file_created_at: Date | null;
+  file_created_at: Date | string | null;
+}
+
+/** DATETIME(3) is stored in UTC (as Prisma writes and reads it). */
+function utc(value: Date | string): Date {
+  return value instanceof Date ? value : new Date(`${value.replace(' ', 'T')}Z`);
 }
 
 /** The same object Prisma's `include: messageWithPeople` would give, so frames are built alike. */
 function toMessage(row: PageRow): ChatMessageWithPeople {
   return {
-    id: row.id,
-    seq: row.seq,
+    id: BigInt(row.id),
+    seq: BigInt(row.seq),
     conversation: row.conversation,
     senderId: row.sender_id,
     targetId: row.target_id,
     msgType: Number(row.msg_type),
     content: row.content,
     clientMsgId: row.client_msg_id,
-    fileId: row.file_id,
+    fileId: row.file_id === null ? null : BigInt(row.file_id),
     onlineCount: Number(row.online_count),
-    createdAt: row.created_at,
+    createdAt: utc(row.created_at),
     sender: { userId: row.sender_id, username: row.sender_username, avatar: row.sender_avatar },
     target:
       row.target_id !== null && row.target_username !== null
@@ -187,16 +248,16 @@ function toMessage(row: PageRow): ChatMessageWithPeople {
     file:
       row.file_id !== null && row.file_name !== null
         ? {
-            id: row.file_id,
+            id: BigInt(row.file_id),
             fileName: row.file_name,
             originalName: row.original_name!,
             ownerId: row.file_owner_id!,
             targetId: row.file_target_id,
-            size: row.file_size!,
+            size: BigInt(row.file_size!),
             mimeType: row.mime_type!,
             fileType: row.file_type!,
             storageKey: row.storage_key!,
-            createdAt: row.file_created_at!,
+            createdAt: utc(row.file_created_at!),
           }
         : null,
   };

@@ -11,12 +11,15 @@ export {
   type ChatMessageWithPeople,
 } from './chat-messages.ts';
 export {
+  createHistoryReader,
   findHistory,
   findMessagePage,
   countMessages,
   messagesAfterId,
   type MessageFilter,
   type MessageWindow,
+  type HistoryReader,
+  type HistoryReaderOptions,
 } from './history-queries.ts';
 export { toChatFrame, downloadPath, fileInfo, type FileRow } from './chat-frames.ts';
 export { createUserSummaryReader, type UserSummaryReader, type UserSummaryReaderOptions, type UserSummaryRow } from './user-summaries.ts';

@@ -3,11 +3,13 @@ import assert from 'node:assert/strict';
 import {
   countMessages,
   createDb,
+  createHistoryReader,
   findHistory,
   findMessagePage,
   messageWithPeople,
   messagesAfterId,
   type Db,
+  type HistoryReader,
   type MessageFilter,
   type MessageWindow,
   type Prisma,
@@ -34,6 +36,7 @@ describe('history queries', () => {
   let db: Db;
   /** One connection, so SHOW SESSION STATUS sees the queries of the test. */
   let single: Db;
+  let reader: HistoryReader;
   let fileId: bigint;
 
   before(async () => {
@@ -41,6 +44,7 @@ describe('history queries', () => {
     await applyMigrations(url, migrationsDir);
     db = createDb({ url, connectionLimit: 3 });
     single = createDb({ url, connectionLimit: 1 });
+    reader = createHistoryReader({ url, connectionLimit: 2 });
     await db.user.createMany({
       data: USERS.map((u) => ({ ...u, email: `${u.username}@example.com`, passwordHash: 'x', avatar: `uploads/avatar/${u.userId}.png` })),
     });
@@ -78,6 +82,7 @@ describe('history queries', () => {
     await db.$executeRawUnsafe('ANALYZE TABLE chat_messages');
   });
   after(async () => {
+    await reader.close();
     await single.$disconnect();
     await db.$disconnect();
     await databases.dropAll();
@@ -135,8 +140,10 @@ describe('history queries', () => {
           const what = `${label}, ${JSON.stringify(window, (_k, v) => (typeof v === 'bigint' ? String(v) : v))}, limit ${limit}`;
           assert.deepEqual(got, want, what);
           // The page with its total (one statement for a whole conversation) is the same page.
-          const withCount = await findHistory(db, filter, window, limit);
-          assert.deepEqual(withCount, { count: await countMessages(db, filter), messages: want }, what);
+          const withCount = { count: await countMessages(db, filter), messages: want };
+          assert.deepEqual(await findHistory(db, filter, window, limit), withCount, what);
+          // And the same through the API's own mariadb pool.
+          assert.deepEqual(await reader.findHistory(filter, window, limit), withCount, `reader: ${what}`);
           compared += got.length;
         }
       }

@@ -1,4 +1,4 @@
-import { findHistory, type Db, type MessageFilter, type MessageWindow } from '@im/db';
+import type { HistoryReader, MessageFilter, MessageWindow } from '@im/db';
 import type { HistoryQuery, HistoryWindow } from './schemas.ts';
 import { toFrames, type HistoryPage } from './to-frames.ts';
 
@@ -7,8 +7,8 @@ import { toFrames, type HistoryPage } from './to-frames.ts';
  * `created_at` sorts are served in id order: the order the conversation stored its messages, and
  * the order of the (conversation, id) index, so no sort is needed.
  */
-export async function historyPage(db: Db, filter: MessageFilter, { limit, window }: HistoryQuery): Promise<HistoryPage> {
-  const { count, messages } = await findHistory(db, filter, toMessageWindow(window, limit), limit);
+export async function historyPage(history: HistoryReader, filter: MessageFilter, { limit, window }: HistoryQuery): Promise<HistoryPage> {
+  const { count, messages } = await history.findHistory(filter, toMessageWindow(window, limit), limit);
   return { count, list: toFrames(messages) };
 }
 

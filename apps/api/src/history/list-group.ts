@@ -10,7 +10,7 @@ export async function listGroupHistory(ctx: ApiContext, input: GroupListInput): 
     ? await ctx.db.user.findUnique({ where: { username: input.username }, select: { userId: true } })
     : null;
   return historyPage(
-    ctx.db,
+    ctx.history,
     sender ? { conversation: GROUP_CONVERSATION, senderId: sender.userId } : { conversation: GROUP_CONVERSATION },
     input,
   );

@@ -15,14 +15,14 @@ export async function listPrivateHistory(ctx: ApiContext, callerId: string, inpu
     // checked, instead of after: one round trip less on the common path.
     const [exists, page] = await Promise.all([
       userExists(ctx.db, input.targetId),
-      historyPage(ctx.db, { conversation: privateConversation(callerId, input.targetId) }, input),
+      historyPage(ctx.history, { conversation: privateConversation(callerId, input.targetId) }, input),
     ]);
     if (!exists) throw errors.notFound('用户不存在');
     return page;
   }
   const peerId = await resolvePeer(ctx.db, input);
   return historyPage(
-    ctx.db,
+    ctx.history,
     peerId ? { conversation: privateConversation(callerId, peerId) } : { privateOf: callerId },
     input,
   );

@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { Redis } from 'ioredis';
 import { loadConfig, type Config, type LoadConfigOptions } from '@im/config';
-import { createDb, type Db } from '@im/db';
+import { createDb, createHistoryReader, type Db } from '@im/db';
 import { createLogger } from '@im/logger';
 import { createLocalStorage } from '@im/storage';
 import { createTestDatabase, uniquePrefix, type TestDatabase } from '@im/testing';
@@ -65,11 +65,13 @@ export async function startApi(options: StartApiOptions = {}): Promise<TestApi> 
   const logger = createLogger({ service: 'api-test', level: 'info', destination });
   const redis = new Redis(config.redis.url, { maxRetriesPerRequest: 1 });
   const db = createDb({ url: config.mysql.url, connectionLimit: 5 });
+  const history = createHistoryReader({ url: config.mysql.url, connectionLimit: 2 });
   const mails: OutgoingMail[] = [];
   const app = createApp({
     config,
     logger,
     db,
+    history,
     redis,
     storage: createLocalStorage(uploadRoot),
     mail: { enqueue: async (mail) => void mails.push(mail) },
@@ -94,6 +96,7 @@ export async function startApi(options: StartApiOptions = {}): Promise<TestApi> 
         if (keys.length) await redis.del(...keys);
       }
       redis.disconnect();
+      await history.close();
       await db.$disconnect();
       if (database) await database.drop();
       if (!shared) await rm(uploadRoot, { recursive: true, force: true });
