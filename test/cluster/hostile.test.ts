@@ -166,6 +166,9 @@ describe('dead peers', () => {
     const closed = new Promise<number>((resolve) => ws.once('close', (code) => resolve(code)));
     await w.next((f) => f.msg_type === 3 && f.user_id === silent.userId, 5_000);
     assert.equal(await closed, 1006);
+    // A peer that answers stays, however many heartbeats pass.
+    await new Promise((resolve) => setTimeout(resolve, 2_000));
+    assert.equal(w.ws.readyState, w.ws.OPEN, 'a peer answering pings was dropped');
     await w.close();
   });
 

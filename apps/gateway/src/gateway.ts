@@ -159,11 +159,8 @@ export function createGateway(deps: GatewayDeps): Gateway {
   }
 
   // Per-socket listeners are shared functions (`this` is the socket): a closure for each event of
-  // each socket would cost ~100 bytes apiece on tens of thousands of idle sockets.
-  function onPong(this: WebSocket): void {
-    connectionOf(this).alive = true;
-  }
-
+  // each socket would cost ~100 bytes apiece on tens of thousands of idle sockets. Pongs are
+  // counted by ConnectionSocket itself.
   function onMessage(this: WebSocket, raw: RawData, isBinary: boolean): void {
     const connection = connectionOf(this);
     if (!admitFrame(messageContext, connection)) return;
@@ -194,7 +191,6 @@ export function createGateway(deps: GatewayDeps): Gateway {
     ws.connection = connection;
     metrics.connections.inc();
     registry.add(connection);
-    ws.on('pong', onPong);
     ws.on('error', ignoreError);
     ws.on('message', onMessage);
     ws.on('close', onClose);

@@ -26,6 +26,16 @@ interface Pending {
  */
 export class ConnectionSocket extends WebSocket {
   connection: Connection | undefined = undefined;
+
+  /**
+   * A pong marks the connection alive for the heartbeat here, not through a listener: every
+   * socket's listener table has room for three events (error, message, close), and a fourth
+   * grows it by ~100 bytes.
+   */
+  override emit(event: string | symbol, ...args: unknown[]): boolean {
+    if (event === 'pong' && this.connection) this.connection.alive = true;
+    return super.emit(event, ...args);
+  }
 }
 
 /**
