@@ -4,7 +4,7 @@ import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import type { TokenRevocations, TokenService } from '@im/auth';
 import type { Broker } from '@im/bus';
 import type { Config } from '@im/config';
-import { messagesBySeq, pingDb, toChatFrame, messagesAfterId, type Db, type MessageWriter, type UserSummaryReader } from '@im/db';
+import { messagesBySeq, pingDb, toChatFrame, type Db, type HistoryReader, type MessageWriter, type UserSummaryReader } from '@im/db';
 import type { Logger } from '@im/logger';
 import type { Presence } from '@im/presence';
 import { AppError, CloseCode, errors, systemFrame } from '@im/protocol';
@@ -28,6 +28,8 @@ export interface GatewayDeps {
   writer: MessageWriter;
   /** User lookups for upgrades and notices, off Prisma (see UserDirectory). */
   userSummaries: UserSummaryReader;
+  /** Catch-up pages older than the recent frames in memory, off Prisma. */
+  history: HistoryReader;
   broker: Broker;
   presence: Presence;
   tokens: TokenService;
@@ -281,8 +283,9 @@ export function createGateway(deps: GatewayDeps): Gateway {
     const key = `${room}\t${afterId}\t${limit}`;
     let pending = historyPages.get(key);
     if (!pending) {
-      pending = messagesAfterId(db, room, afterId, limit)
-        .then((rows) => rows.map((row) => ({ seq: Number(row.seq), id: row.id, bytes: Buffer.from(JSON.stringify(toChatFrame(row))) })))
+      pending = deps.history
+        .findHistory({ conversation: room }, { kind: 'after', afterId }, limit)
+        .then(({ messages }) => messages.map((row) => ({ seq: Number(row.seq), id: row.id, bytes: Buffer.from(JSON.stringify(toChatFrame(row))) })))
         .finally(() => historyPages.delete(key));
       historyPages.set(key, pending);
     }

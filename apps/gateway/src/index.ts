@@ -3,7 +3,7 @@ import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { createRedisRevocations, createTokenService } from '@im/auth';
 import { createRedisBroker } from '@im/bus';
-import { createDb, createMessageWriter, createUserSummaryReader, pingDb } from '@im/db';
+import { createDb, createHistoryReader, createMessageWriter, createUserSummaryReader, pingDb } from '@im/db';
 import { createLogger } from '@im/logger';
 import { createRedisPresence } from '@im/presence';
 import { checkMysql, connectRedis, exitWithMessage, loadConfigOrExit, onShutdown, StartupError } from '@im/runtime';
@@ -26,6 +26,7 @@ try {
   // The chat hot path writes through its own small pool, batching commits (see message-writer.ts).
   const writer = createMessageWriter({ url: config.mysql.url, connectionLimit: 4 });
   const userSummaries = createUserSummaryReader({ url: config.mysql.url, connectionLimit: 2 });
+  const history = createHistoryReader({ url: config.mysql.url, connectionLimit: 2 });
 
   const metrics = createMetrics(gatewayId);
   const onRedisError = (operation: string) => (err: unknown) => {
@@ -49,7 +50,7 @@ try {
     revocations,
   });
 
-  const gateway = createGateway({ config, logger, db, writer, userSummaries, broker, presence, tokens, revocations, metrics });
+  const gateway = createGateway({ config, logger, db, writer, userSummaries, history, broker, presence, tokens, revocations, metrics });
   await gateway.start();
   gateway.server.listen({ port: config.gateway.port, host: config.system.host, backlog: config.gateway.listen_backlog });
   await new Promise<void>((resolve, reject) => {
@@ -63,6 +64,7 @@ try {
     await broker.close();
     await writer.close();
     await userSummaries.close();
+    await history.close();
     await db.$disconnect();
     redis.disconnect();
     sub.disconnect();
