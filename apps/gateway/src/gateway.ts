@@ -247,7 +247,6 @@ export function createGateway(deps: GatewayDeps): Gateway {
   async function catchUp(connection: Connection, lastId: bigint): Promise<void> {
     const page = settings.catchup_page_size;
     let cursor = lastId;
-    let mysqlDone = false;
     for (;;) {
       const feed = rooms.feed(connection.room);
       const recent = cursor <= MAX_SAFE_ID ? feed?.recentAfter(Number(cursor), page) : undefined;
@@ -260,21 +259,30 @@ export function createGateway(deps: GatewayDeps): Gateway {
         }
         if (!recent.more) break;
       } else {
-        // Memory could not answer after MySQL said there is no more: the live queue has the rest.
-        if (mysqlDone) break;
         metrics.catchUpPages.inc({ source: 'mysql' });
         const frames = await historyPage(connection.room, cursor, page);
         for (const { seq, id, bytes } of frames) {
           connection.sendHistory(seq, bytes);
           cursor = id;
         }
-        // One more look at memory after the last page tells which live frames the client has.
-        mysqlDone = frames.length < page;
+        if (frames.length < page) {
+          // MySQL holds nothing newer: the client has every message through the cursor, and live
+          // frames at or below its seq are repeats — including ones this gateway has not
+          // delivered yet, which is why the seq comes from MySQL when no page named it.
+          if (frames.length === 0) connection.skipThrough(await seqThrough(connection.room, cursor));
+          break;
+        }
       }
       if (!connection.isOpen) break;
       await waitForDrain(connection.ws, settings.max_buffered_bytes / 2);
     }
     connection.finishCatchUp();
+  }
+
+  /** The seq of the room's newest message with id ≤ `id` (0 when there is none). */
+  async function seqThrough(room: string, id: bigint): Promise<number> {
+    const { messages } = await deps.history.findHistory({ conversation: room }, { kind: 'before', beforeId: id + 1n }, 1);
+    return messages[0] ? Number(messages[0].seq) : 0;
   }
 
   /** Catch-up pages being read from MySQL, by room and cursor: identical requests share one. */

@@ -44,6 +44,16 @@ describe('recent frames for catch-up', () => {
     assert.deepEqual(recent.after(idOf(4), 100)!.frames.map((f) => f.seq), [5, 6, 7, 8, 9, 10]);
   });
 
+  it('refuses a last_id newer than anything delivered here: only MySQL knows that message\'s seq', () => {
+    const recent = filled(new RecentFramesBudget(1 << 20), 1, 10);
+    // The client saw seq 11 through another gateway before this one delivered it: answering
+    // "nothing after it, through seq 10" would send seq 11 again when it arrives live.
+    assert.equal(recent.after(idOf(11), 100), undefined);
+    const empty = filled(new RecentFramesBudget(1 << 20), 5, 4);
+    assert.deepEqual(empty.after(idOf(4), 100), { frames: [], throughSeq: 4, more: false });
+    assert.equal(empty.after(idOf(5), 100), undefined);
+  });
+
   it('with an unknown floor, only last_ids from its first frame on are answered', () => {
     const recent = filled(new RecentFramesBudget(1 << 20), 5, 10, { seq: 4, id: undefined });
     assert.equal(recent.after(idOf(4), 100), undefined);

@@ -146,10 +146,14 @@ export class RecentFrames {
   /**
    * The frames a client that has seen everything up to `lastId` lacks, if this buffer provably
    * holds all of them (the newest unbuffered message is at or before `lastId`); otherwise
-   * undefined, and MySQL must answer.
+   * undefined, and MySQL must answer. Also undefined when `lastId` is newer than anything
+   * delivered here: the client saw a message this gateway has not delivered yet, whose seq only
+   * MySQL knows, and without it that message would reach the client live a second time.
    */
   after(lastId: number, max: number): RecentAnswer | undefined {
     const size = this.size;
+    const newestId = size > 0 ? this.frames[this.frames.length - 1]!.id : this.floorId;
+    if (newestId === undefined || lastId > newestId) return undefined;
     const covered =
       (this.floorId !== undefined && lastId >= this.floorId) || (size > 0 && lastId >= this.frames[this.head]!.id);
     if (!covered) return undefined;

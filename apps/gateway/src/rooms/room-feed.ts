@@ -135,13 +135,14 @@ export class RoomFeed {
   /**
    * For a client that has seen every message up to `lastId`: the next `max` messages it lacks,
    * from memory, or undefined when memory cannot tell (the feed has not started, or `lastId` is
-   * older than what this gateway keeps): then MySQL must answer. Messages not delivered here yet
-   * are not included; they reach a joined connection live.
+   * older than what this gateway keeps, or newer than anything delivered here): then MySQL must
+   * answer. Messages not delivered here yet are not included; they reach a joined connection live.
    */
   recentAfter(lastId: number, max: number): RecentAnswer | undefined {
     if (this.nextSeq === undefined) return undefined;
     if (this.recent) return this.recent.after(lastId, max);
-    if (this.lastId !== undefined && lastId >= this.lastId) return { frames: [], throughSeq: this.nextSeq - 1, more: false };
+    // Only an exact match: a newer last_id names a message not delivered here yet (see RecentFrames.after).
+    if (this.lastId !== undefined && lastId === this.lastId) return { frames: [], throughSeq: this.nextSeq - 1, more: false };
     return undefined;
   }
 
