@@ -15,7 +15,8 @@ const gateways = (process.env.FRONT_DOOR_GATEWAYS ?? '').split(',').filter(Boole
 if (gateways.length === 0) exitWithMessage('front door: FRONT_DOOR_GATEWAYS names no gateway');
 
 const door = createNodeFrontDoor({ api, gateways, logger });
-door.server.listen(listen.port, listen.host);
+// The same accept queue as the gateways (gateway.listen_backlog): a dead gateway's clients come back at once.
+door.server.listen({ port: listen.port, host: listen.host, backlog: config.gateway.listen_backlog });
 door.server.once('error', (err) => exitWithMessage(`front door: cannot listen on ${listen.host}:${listen.port}: ${err.message}`));
 door.server.once('listening', () => {
   logger.info({ url: `http://${listen.host}:${listen.port}`, api: `${api.host}:${api.port}`, gateways: gateways.map((g) => `${g.host}:${g.port}`) }, 'front door listening');

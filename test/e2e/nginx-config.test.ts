@@ -24,7 +24,7 @@ describe('nginx config rendered from deploy/nginx/im-cluster.conf.template', () 
     const gateways = [...text.matchAll(/^\s*server 127\.0\.0\.1:(\d+) max_fails=1 fail_timeout=10s;$/gm)].map((m) => Number(m[1]));
     assert.deepEqual(gateways, Array.from({ length: defaults.gateway.count }, (_, i) => 9000 + i));
     assert.match(text, new RegExp(`server 127\\.0\\.0\\.1:${defaults.system.api_port};`));
-    assert.match(text, new RegExp(`listen 127\\.0\\.0\\.1:${defaults.system.port};`));
+    assert.match(text, new RegExp(`listen 127\\.0\\.0\\.1:${defaults.system.port} backlog=4096;`));
     const bodySize = Number(/client_max_body_size (\d+);/.exec(text)?.[1]);
     assert.ok(bodySize >= defaults.upload.max_file_bytes);
     for (const directive of ['proxy_read_timeout', 'proxy_send_timeout']) {
