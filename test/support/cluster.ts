@@ -42,10 +42,20 @@ export async function startCluster(options: ClusterOptions = {}): Promise<TestCl
   const startGateway = (i: number) =>
     startProcess('apps/gateway/src/index.ts', { ...env, GATEWAY_PORT: String(ports[i]), GATEWAY_ID: `test-gw-${i}` });
   const gateways = ports.map((_, i) => startGateway(i));
-  await Promise.all([
-    waitReady(`http://127.0.0.1:${apiPort}`, api),
-    ...gateways.map((g, i) => waitReady(`http://127.0.0.1:${ports[i]}`, g)),
-  ]);
+  const stopAll = async () => {
+    await Promise.all([api.stop(), ...gateways.map((g) => g.stop())]);
+    await database.drop();
+  };
+  try {
+    await Promise.all([
+      waitReady(`http://127.0.0.1:${apiPort}`, api),
+      ...gateways.map((g, i) => waitReady(`http://127.0.0.1:${ports[i]}`, g)),
+    ]);
+  } catch (err) {
+    // The test's `after` never gets a cluster to stop: stop what was started here, or it outlives the run.
+    await stopAll().catch(() => {});
+    throw err;
+  }
 
   return {
     apiUrl: `http://127.0.0.1:${apiPort}`,
@@ -59,10 +69,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<TestCl
       gateways[i] = startGateway(i);
       await waitReady(`http://127.0.0.1:${ports[i]}`, gateways[i]!);
     },
-    async stop() {
-      await Promise.all([api.stop(), ...gateways.map((g) => g.stop())]);
-      await database.drop();
-    },
+    stop: stopAll,
   };
 }
 
