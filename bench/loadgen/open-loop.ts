@@ -36,9 +36,8 @@ export async function openLoop(options: {
       while (k < total) {
         const due = start + (k * 1000) / rate;
         if (due > now) {
-          const wait = due - now;
-          if (wait < 1) setImmediate(tick);
-          else setTimeout(tick, Math.floor(wait));
+          // Sleep rather than spin (see loadgen/worker.ts): lateness is counted, not hidden.
+          setTimeout(tick, Math.max(1, Math.floor(due - now)));
           return;
         }
         sendLag.recordMs(now - due);

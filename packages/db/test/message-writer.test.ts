@@ -79,6 +79,26 @@ describe('message writer', () => {
     assert.deepEqual([later.duplicate, later.id], [true, results[0]!.id]);
   });
 
+  it('a resend sharing a batch with new messages: the new ones follow without a gap in seq', async () => {
+    const first = createMessageWriter({ url });
+    const original = await first.write(message('c-mixed', 'one', users[2]!, 'mixed-1'));
+    await first.close();
+    const writer = createMessageWriter({ url });
+    // Same tick, one batch: the lookup finds the resend after the bump, so the bump is undone.
+    const [resend, two, three] = await Promise.all([
+      writer.write(message('c-mixed', 'one again', users[2]!, 'mixed-1')),
+      writer.write(message('c-mixed', 'two', users[2]!, 'mixed-2')),
+      writer.write(message('c-mixed', 'three')),
+    ]);
+    await writer.close();
+    assert.deepEqual([resend!.duplicate, resend!.id], [true, original.id]);
+    assert.deepEqual([two!.duplicate, three!.duplicate], [false, false]);
+    const rows = await db.chatMessage.findMany({ where: { conversation: 'c-mixed' }, orderBy: { id: 'asc' } });
+    assert.deepEqual(rows.map((r) => [r.content, Number(r.seq)]), [['one', 1], ['two', 2], ['three', 3]]);
+    const conversation = await db.conversation.findUnique({ where: { conversation: 'c-mixed' } });
+    assert.equal(Number(conversation!.lastSeq), 3);
+  });
+
   it('a failing message fails alone, and writes nothing', async () => {
     const writer = createMessageWriter({ url });
     // Written in the same tick, so they share a batch.
