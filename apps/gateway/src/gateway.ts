@@ -9,6 +9,7 @@ import type { Logger } from '@im/logger';
 import type { Presence } from '@im/presence';
 import { AppError, CloseCode, errors, systemFrame } from '@im/protocol';
 import { Connection, ConnectionSocket, type ConnectionLimits } from './connections/connection.ts';
+import { prepareTextFrame, type PreparedFrame } from './connections/prepared-frame.ts';
 import { ConnectionRegistry } from './connections/connection-registry.ts';
 import { httpRoutes } from './http/http-routes.ts';
 import type { GatewayMetrics } from './http/metrics.ts';
@@ -16,7 +17,7 @@ import { admitFrame, handleMessage, type MessageContext } from './messages/handl
 import { PresenceAnnouncer } from './presence-announcer.ts';
 import { Rooms, errorFields } from './rooms/rooms.ts';
 import { RecentFramesBudget } from './rooms/recent-frames.ts';
-import type { RoomFeedSource, SequencedFrame } from './rooms/room-feed.ts';
+import type { RoomFeedSource } from './rooms/room-feed.ts';
 import { authorizeUpgrade, type SessionInfo } from './upgrade/authorize-upgrade.ts';
 import { rejectUpgrade } from './upgrade/reject-upgrade.ts';
 import { UserDirectory } from './upgrade/user-directory.ts';
@@ -253,18 +254,16 @@ export function createGateway(deps: GatewayDeps): Gateway {
       if (recent) {
         metrics.catchUpPages.inc({ source: 'memory' });
         connection.skipThrough(recent.throughSeq);
-        for (const { seq, id, frame } of recent.frames) {
-          connection.sendHistoryFrame(seq, frame);
-          cursor = BigInt(id);
-        }
+        connection.sendHistoryPage(recent.frames);
+        const newest = recent.frames.at(-1);
+        if (newest) cursor = BigInt(newest.id);
         if (!recent.more) break;
       } else {
         metrics.catchUpPages.inc({ source: 'mysql' });
         const frames = await historyPage(connection.room, cursor, page);
-        for (const { seq, id, bytes } of frames) {
-          connection.sendHistory(seq, bytes);
-          cursor = id;
-        }
+        connection.sendHistoryPage(frames);
+        const newest = frames.at(-1);
+        if (newest) cursor = newest.id;
         if (frames.length < page) {
           // MySQL holds nothing newer: the client has every message through the cursor, and live
           // frames at or below its seq are repeats — including ones this gateway has not
@@ -285,15 +284,20 @@ export function createGateway(deps: GatewayDeps): Gateway {
     return messages[0] ? Number(messages[0].seq) : 0;
   }
 
+  /** A stored message framed for catch-up, with its place in the conversation. */
+  type HistoryFrame = { seq: number; id: bigint; frame: PreparedFrame };
+
   /** Catch-up pages being read from MySQL, by room and cursor: identical requests share one. */
-  const historyPages = new Map<string, Promise<Array<SequencedFrame & { id: bigint }>>>();
-  function historyPage(room: string, afterId: bigint, limit: number): Promise<Array<SequencedFrame & { id: bigint }>> {
+  const historyPages = new Map<string, Promise<HistoryFrame[]>>();
+  function historyPage(room: string, afterId: bigint, limit: number): Promise<HistoryFrame[]> {
     const key = `${room}\t${afterId}\t${limit}`;
     let pending = historyPages.get(key);
     if (!pending) {
       pending = deps.history
         .findHistory({ conversation: room }, { kind: 'after', afterId }, limit)
-        .then(({ messages }) => messages.map((row) => ({ seq: Number(row.seq), id: row.id, bytes: Buffer.from(JSON.stringify(toChatFrame(row))) })))
+        .then(({ messages }) =>
+          messages.map((row) => ({ seq: Number(row.seq), id: row.id, frame: prepareTextFrame(Buffer.from(JSON.stringify(toChatFrame(row)))) })),
+        )
         .finally(() => historyPages.delete(key));
       historyPages.set(key, pending);
     }

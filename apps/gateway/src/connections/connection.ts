@@ -3,7 +3,7 @@ import { CloseCode, systemFrame, type UserSummary } from '@im/protocol';
 import type { SessionInfo } from '../upgrade/authorize-upgrade.ts';
 import type { Expiring } from './expiry-queue.ts';
 import { TokenBucket } from './token-bucket.ts';
-import { prepareTextFrame, sendPrepared, type PreparedFrame } from './prepared-frame.ts';
+import { prepareTextFrame, sendPrepared, sendPreparedBatch, type PreparedFrame } from './prepared-frame.ts';
 
 /** One object for every connection of a gateway. */
 export interface ConnectionLimits {
@@ -108,18 +108,19 @@ export class Connection implements Expiring {
     this.catchingUp = true;
   }
 
-  /** A message from history during catch-up; goes out at once, ahead of the queued live ones. */
-  sendHistory(seq: number, bytes: Buffer): void {
-    if (seq <= this.lastSeq) return;
-    this.lastSeq = seq;
-    this.send(bytes);
-  }
-
-  /** As sendHistory, for a frame already prepared for the whole room (catch-up from memory). */
-  sendHistoryFrame(seq: number, frame: PreparedFrame): void {
-    if (seq <= this.lastSeq || !this.writable()) return;
-    this.lastSeq = seq;
-    sendPrepared(this.ws, frame);
+  /**
+   * A page of history during catch-up, in conversation order; goes out at once (one socket write
+   * for the page), ahead of the queued live frames. Frames the client already has are skipped.
+   */
+  sendHistoryPage(page: Iterable<Pending>): void {
+    if (!this.writable()) return;
+    const frames: PreparedFrame[] = [];
+    for (const { seq, frame } of page) {
+      if (seq <= this.lastSeq) continue;
+      this.lastSeq = seq;
+      frames.push(frame);
+    }
+    sendPreparedBatch(this.ws, frames);
   }
 
   /** Catch-up learnt the client already has every message up to `seq`: those are not sent again. */
@@ -132,7 +133,8 @@ export class Connection implements Expiring {
     const queued = this.pending ?? [];
     this.pending = undefined;
     this.catchingUp = false;
-    for (const pending of queued) this.deliver(pending.seq, pending.frame);
+    // Live frames that queued meanwhile are in seq order too: one write, like a history page.
+    this.sendHistoryPage(queued);
   }
 
   /**
