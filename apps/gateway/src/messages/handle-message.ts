@@ -127,15 +127,25 @@ export async function handleMessage(ctx: MessageContext, connection: Connection,
     ),
   );
   const { seq } = written;
-  ctx.rooms.acceptLocal(session.room, seq, Buffer.from(frameJson));
-  // Not awaited: while Redis is away a publish waits out reconnect attempts, and the socket's
-  // next frames must not wait behind it. One connection keeps this gateway's publishes in order,
-  // and receivers order by seq anyway.
+  // Published before this gateway writes to its own sockets, so the other gateways fan out
+  // while this one does: a big room's local loop is thousands of socket writes, and publishing
+  // after it made every remote recipient wait for it. Not awaited: while Redis is away a publish
+  // waits out reconnect attempts, and the socket's next frames must not wait behind it. One
+  // connection keeps this gateway's publishes in order, and receivers order by seq anyway.
   ctx.broker.publish(roomChannel(session.room), encodeMessage(seq, written.createdAt.getTime(), frameJson)).catch((err) => {
     // Stored, so not lost: other gateways find it in MySQL on their next resync.
     ctx.metrics.redisErrors.inc({ operation: 'publish' });
     ctx.logger.warn({ err: errorFields(err), room: session.room }, 'publish failed; peers will resync');
   });
+  // ioredis writes its pipeline from a setImmediate queued by the publish above; the local
+  // delivery queues behind it, so the PUBLISH is on the wire first. This socket's next frame
+  // waits for the delivery, which keeps the sender's messages in order here.
+  await new Promise<void>((resolve) =>
+    setImmediate(() => {
+      ctx.rooms.acceptLocal(session.room, seq, Buffer.from(frameJson));
+      resolve();
+    }),
+  );
 }
 
 /** How long a message waits for the cluster-wide online count before settling for a local one. */
