@@ -132,8 +132,7 @@ async function storeBatch(pool: Pool, messages: NewChatMessage[]): Promise<Write
           existing = found;
           continue;
         }
-        const results = await insertAndCommit(conn, messages, plan);
-        return results;
+        return await insertAndCommit(conn, messages, plan);
       } catch (err) {
         await conn.query('ROLLBACK').catch(() => {});
         throw err;
@@ -157,7 +156,7 @@ interface BatchPlan {
   nextSeq: Map<string, number>;
 }
 
-const clientKey = (m: NewChatMessage) => `${m.senderId}\u0000${m.clientMsgId}`;
+const clientKey = (senderId: string, clientMsgId: string | null) => `${senderId}\u0000${clientMsgId}`;
 
 /** Which messages to store, given the resends already stored (`existing`, by client key). */
 function planBatch(messages: NewChatMessage[], existing: Map<string, bigint>): BatchPlan {
@@ -166,7 +165,7 @@ function planBatch(messages: NewChatMessage[], existing: Map<string, bigint>): B
   const toInsert: number[] = [];
   messages.forEach((m, i) => {
     if (m.clientMsgId === null) return void toInsert.push(i);
-    const key = clientKey(m);
+    const key = clientKey(m.senderId, m.clientMsgId);
     const original = existing.get(key);
     if (original !== undefined) results[i] = { duplicate: true, id: original };
     else if (!firstInBatch.has(key)) {
@@ -212,7 +211,7 @@ async function bumpConversations(conn: PoolConnection, plan: BatchPlan, lookUp: 
   const found = new Map<string, bigint>();
   if (withClientId.length > 0) {
     const rows = results[1] as Array<{ id: bigint; sender_id: string; client_msg_id: string }>;
-    for (const row of rows) found.set(`${row.sender_id}\u0000${row.client_msg_id}`, BigInt(row.id));
+    for (const row of rows) found.set(clientKey(row.sender_id, row.client_msg_id), BigInt(row.id));
     if (found.size > 0) return found;
   }
   const seqRows = results.at(-1) as Array<{ conversation: string; last_seq: bigint | number }>;
@@ -247,7 +246,7 @@ async function insertAndCommit(conn: PoolConnection, messages: NewChatMessage[],
   // Repeats of a client_msg_id first seen in this batch answer with that message.
   messages.forEach((m, i) => {
     if (results[i] !== undefined) return;
-    results[i] = { duplicate: true, id: results[plan.firstInBatch.get(clientKey(m))!]!.id };
+    results[i] = { duplicate: true, id: results[plan.firstInBatch.get(clientKey(m.senderId, m.clientMsgId))!]!.id };
   });
   return results as WriteResult[];
 }
