@@ -7,11 +7,14 @@ type Kind = 'string' | 'number' | 'boolean' | 'list';
 
 const overrides: Record<string, { path: string[]; kind: Kind }> = {
   NODE_ENV: { path: ['system', 'env'], kind: 'string' },
+  HOST: { path: ['system', 'host'], kind: 'string' },
   PORT: { path: ['system', 'port'], kind: 'number' },
   API_PORT: { path: ['system', 'api_port'], kind: 'number' },
-  TRUST_PROXY: { path: ['system', 'trust_proxy'], kind: 'boolean' },
+  TRUSTED_PROXIES: { path: ['system', 'trusted_proxies'], kind: 'list' },
   DATABASE_URL: { path: ['mysql', 'url'], kind: 'string' },
+  MYSQL_QUERY_TIMEOUT_MS: { path: ['mysql', 'query_timeout_ms'], kind: 'number' },
   REDIS_URL: { path: ['redis', 'url'], kind: 'string' },
+  REDIS_COMMAND_TIMEOUT_MS: { path: ['redis', 'command_timeout_ms'], kind: 'number' },
   REDIS_PREFIX: { path: ['redis', 'prefix'], kind: 'string' },
   REDIS_SHARDED_PUBSUB: { path: ['redis', 'sharded_pubsub'], kind: 'boolean' },
   LOG_LEVEL: { path: ['log', 'level'], kind: 'string' },
@@ -21,6 +24,7 @@ const overrides: Record<string, { path: string[]; kind: Kind }> = {
   MAIL_OUTBOX_DIR: { path: ['email', 'outbox_dir'], kind: 'string' },
   MAIL_WORKER_CONCURRENCY: { path: ['email', 'worker_concurrency'], kind: 'number' },
   JWT_SECRET: { path: ['jwt', 'secret'], kind: 'string' },
+  JWT_SECRET_FILE: { path: ['jwt', 'secret_file'], kind: 'string' },
   JWT_EXPIRES_IN_SECONDS: { path: ['jwt', 'expires_in_seconds'], kind: 'number' },
   UPLOAD_ROOT: { path: ['upload', 'root'], kind: 'string' },
   GATEWAY_COUNT: { path: ['gateway', 'count'], kind: 'number' },
@@ -33,6 +37,12 @@ const overrides: Record<string, { path: string[]; kind: Kind }> = {
   PRESENCE_NOTICE_MAX_ONLINE: { path: ['gateway', 'presence_notice_max_online'], kind: 'number' },
   GATEWAY_CATCHUP_BUFFER_BYTES: { path: ['gateway', 'catchup_buffer_bytes'], kind: 'number' },
   ALLOWED_ORIGINS: { path: ['gateway', 'allowed_origins'], kind: 'list' },
+  GATEWAY_MAX_CONNECTIONS_PER_USER: { path: ['gateway', 'max_connections_per_user'], kind: 'number' },
+};
+
+/** Variables that once meant something and now would be silently ignored: refused with the way out. */
+export const retiredVariables: Record<string, string> = {
+  TRUST_PROXY: 'TRUST_PROXY was replaced by TRUSTED_PROXIES (addresses of the proxies whose X-Forwarded-For is believed, e.g. 127.0.0.1)',
 };
 
 export function applyEnvOverrides(settings: Record<string, unknown>, env: NodeJS.ProcessEnv): void {

@@ -2,7 +2,8 @@ import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
-import { applyEnvOverrides } from './env-overrides.ts';
+import { readOrCreateSecretFile, SecretFileError } from './dev-secret.ts';
+import { applyEnvOverrides, retiredVariables } from './env-overrides.ts';
 import { settingsSchema, type Settings } from './schema.ts';
 
 /** The repository root: relative paths in settings (outbox, uploads) are resolved against it. */
@@ -10,8 +11,11 @@ export const projectRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../
 
 const defaultFile = resolve(projectRoot, 'config/settings.yaml');
 
-/** The secret shipped in settings.yaml; production refuses it. */
-const DEFAULT_JWT_SECRET = 'dev-only-insecure-secret-change-me-0123456789';
+/**
+ * The secret settings.yaml once shipped, public in the repository's history: refused everywhere,
+ * so an installation that copied it into its own settings learns that anyone can sign its tokens.
+ */
+const PUBLISHED_JWT_SECRET = 'dev-only-insecure-secret-change-me-0123456789';
 
 export type Config = Readonly<Settings> & { readonly configFile: string };
 
@@ -45,6 +49,9 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
   }
   if (typeof raw !== 'object' || raw === null) throw new ConfigError(`config: ${file} is not a YAML mapping`);
 
+  for (const [name, explanation] of Object.entries(retiredVariables)) {
+    if (env[name] !== undefined) throw new ConfigError(`config: ${explanation}; unset ${name}`);
+  }
   const merged = deepMerge(raw as Record<string, unknown>, (options.overrides ?? {}) as Record<string, unknown>);
   applyEnvOverrides(merged, env);
 
@@ -55,15 +62,32 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     throw new ConfigError(`config: ${key}: ${issue.message} (in ${file} or its environment override)`);
   }
   const settings = parsed.data;
-  if (settings.system.env === 'production' && settings.jwt.secret === DEFAULT_JWT_SECRET) {
-    throw new ConfigError('config: jwt.secret: the default secret is refused in production; set JWT_SECRET');
-  }
+  settings.jwt.secret_file = resolveFromRoot(settings.jwt.secret_file);
+  settings.jwt.secret = jwtSecret(settings);
   if (settings.gateway.presence_heartbeat_ms * 2 > settings.gateway.presence_lease_ms) {
     throw new ConfigError('config: gateway.presence_heartbeat_ms: must be at most half of gateway.presence_lease_ms');
   }
   settings.email.outbox_dir = resolveFromRoot(settings.email.outbox_dir);
   settings.upload.root = resolveFromRoot(settings.upload.root);
   return deepFreeze({ ...settings, configFile: file });
+}
+
+/** The configured secret; in development without one, the installation's own (see dev-secret.ts). */
+function jwtSecret(settings: Settings): string {
+  const { secret, secret_file: file } = settings.jwt;
+  if (secret === PUBLISHED_JWT_SECRET) {
+    throw new ConfigError('config: jwt.secret: this is the example secret published with the source code; anyone can sign tokens with it. Set JWT_SECRET to a secret of your own, or leave it empty in development');
+  }
+  if (secret !== '') return secret;
+  if (settings.system.env === 'production') {
+    throw new ConfigError('config: jwt.secret: production needs a secret of its own (at least 32 characters); set JWT_SECRET');
+  }
+  try {
+    return readOrCreateSecretFile(file);
+  } catch (err) {
+    if (err instanceof SecretFileError) throw new ConfigError(`config: jwt.secret_file: ${err.message}`);
+    throw err;
+  }
 }
 
 function resolveFromRoot(path: string): string {

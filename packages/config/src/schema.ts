@@ -1,7 +1,19 @@
+import { isIP } from 'node:net';
 import { z } from 'zod';
 
 const port = z.number().int().min(1).max(65535);
 const positiveInt = z.number().int().positive();
+/** A deadline: long enough for a loaded loopback round trip, short enough to fail fast. */
+const deadlineMs = z.number().int().min(50).max(120_000);
+
+function isAddressOrRange(value: string): boolean {
+  const [address, bits, extra] = value.split('/');
+  if (extra !== undefined || !address) return false;
+  const family = isIP(address);
+  if (family === 0) return false;
+  if (bits === undefined) return true;
+  return /^\d{1,3}$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128);
+}
 
 /** Shape and rules of config/settings.yaml after environment overrides. */
 export const settingsSchema = z.object({
@@ -10,16 +22,23 @@ export const settingsSchema = z.object({
     host: z.string().min(1),
     port,
     api_port: port,
-    trust_proxy: z.boolean(),
+    /** Peers whose X-Forwarded-For is believed: IPv4/IPv6 addresses or CIDR ranges. */
+    trusted_proxies: z.array(z.string().refine(isAddressOrRange, 'must be an IP address or CIDR range, e.g. 127.0.0.1 or 10.0.0.0/8')),
+    readiness_timeout_ms: deadlineMs,
   }),
   mysql: z.object({
     url: z.string().regex(/^(mysql|mariadb):\/\//, 'must start with mysql:// or mariadb://'),
     connection_limit: positiveInt,
+    connect_timeout_ms: deadlineMs,
+    acquire_timeout_ms: deadlineMs,
+    query_timeout_ms: deadlineMs,
   }),
   redis: z.object({
     url: z.string().regex(/^rediss?:\/\//, 'must start with redis:// or rediss://'),
     prefix: z.string().regex(/^[A-Za-z0-9_.:-]{1,32}$/, 'letters, digits and _.:- only, at most 32'),
     sharded_pubsub: z.boolean(),
+    connect_timeout_ms: deadlineMs,
+    command_timeout_ms: deadlineMs,
   }),
   log: z.object({
     level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']),
@@ -34,7 +53,9 @@ export const settingsSchema = z.object({
     worker_concurrency: z.number().int().min(1).max(100),
   }),
   jwt: z.object({
-    secret: z.string().min(32, 'must be at least 32 characters'),
+    /** Empty: development reads (or makes) `secret_file`; production refuses to start. */
+    secret: z.union([z.literal(''), z.string().min(32, 'must be at least 32 characters')]),
+    secret_file: z.string().min(1),
     issuer: z.string().min(1),
     expires_in_seconds: positiveInt,
   }),
@@ -74,6 +95,8 @@ export const settingsSchema = z.object({
     presence_notice_max_online: z.number().int().min(0),
     /** Bytes of recent frames all rooms together keep for catch-up from memory; 0 turns it off. */
     catchup_buffer_bytes: z.number().int().min(0),
+    /** Sockets one user may hold on one gateway; the newest handshake over it is refused. 0: no limit. */
+    max_connections_per_user: z.number().int().min(0),
   }),
 });
 
