@@ -9,9 +9,27 @@ export class StartupError extends Error {
 const HOW_TO_START_REDIS = 'redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no';
 const HOW_TO_START_MYSQL = 'start-stop-daemon --start --oknodo --background --exec /usr/sbin/mariadbd';
 
+/** Deadlines of a Redis connection: `redis.connect_timeout_ms` and `redis.command_timeout_ms`. */
+export interface RedisDeadlines {
+  connect_timeout_ms: number;
+  /** null: no deadline, for connections that block on purpose (BullMQ's worker). */
+  command_timeout_ms: number | null;
+}
+
+/**
+ * What a caller that passes no deadlines gets: the defaults of config/settings.yaml
+ * (packages/runtime/test/deadline-defaults.test.ts holds them equal).
+ */
+export const DEFAULT_REDIS_DEADLINES: RedisDeadlines = { connect_timeout_ms: 1_000, command_timeout_ms: 1_000 };
+
 /**
  * Connects to Redis once, failing fast with the URL and how to start Redis. After that the client
  * reconnects on its own (ioredis' default), so a Redis restart does not kill the process.
+ *
+ * Every command has a deadline (`command_timeout_ms`), also while it waits in the offline queue
+ * for a reconnect: a Redis that is frozen (SIGSTOP, a stalled VM) keeps its TCP connections open
+ * and would otherwise hold each caller until it wakes up. A command past its deadline rejects with
+ * "Command timed out", which the apps answer with 1500.
  */
 export async function connectRedis(
   url: string,
@@ -20,13 +38,18 @@ export async function connectRedis(
     maxRetriesPerRequest?: number | null;
     /** Commands issued in the same tick go out in one write (ioredis auto-pipelining). @default false */
     autoPipelining?: boolean;
+    /** @default DEFAULT_REDIS_DEADLINES */
+    deadlines?: RedisDeadlines;
   },
 ): Promise<Redis> {
+  const deadlines = options.deadlines ?? DEFAULT_REDIS_DEADLINES;
   const redis = new Redis(url, {
     lazyConnect: true,
     connectionName: options.name,
     enableAutoPipelining: options.autoPipelining ?? false,
     maxRetriesPerRequest: options.maxRetriesPerRequest === undefined ? 3 : options.maxRetriesPerRequest,
+    connectTimeout: deadlines.connect_timeout_ms,
+    ...(deadlines.command_timeout_ms === null ? {} : { commandTimeout: deadlines.command_timeout_ms }),
     // Only the first connect should fail fast; later drops retry with backoff.
     retryStrategy: (times) => Math.min(times * 200, 2_000),
   });
