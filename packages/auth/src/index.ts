@@ -10,7 +10,11 @@ export {
 export {
   createRedisRevocations,
   createMemoryRevocations,
+  startRevocationUpkeep,
   revocationChannel,
   type TokenRevocations,
+  type RedisRevocationsOptions,
+  type RevocationUpkeepOptions,
 } from './revocations.ts';
+export { createMemoryRevocationLedger } from './revocation-ledger-memory.ts';
 export { createLoginCodes, type LoginCodes, type CodeCheck, type LoginCodeOptions, type PasswordClaim } from './login-codes.ts';

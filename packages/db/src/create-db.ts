@@ -1,6 +1,8 @@
 import { PrismaMariaDb } from '@prisma/adapter-mariadb';
+import type { Pool } from 'mariadb';
 import { PrismaClient } from './generated/client.ts';
-import { poolConfigFromUrl } from './connection-options.ts';
+import { DEFAULT_MYSQL_DEADLINES, poolConfigFromUrl, type MysqlDeadlines } from './connection-options.ts';
+import { createDeadlinePool } from './deadline-pool.ts';
 
 export type Db = PrismaClient;
 
@@ -9,12 +11,25 @@ export interface CreateDbOptions {
   url: string;
   /** @default 10 */
   connectionLimit?: number;
+  /** @default DEFAULT_MYSQL_DEADLINES (settings.yaml's) */
+  deadlines?: MysqlDeadlines;
 }
 
-/** A Prisma client over the MariaDB driver adapter (Prisma 7 needs no native query engine). */
-export function createDb({ url, connectionLimit = 10 }: CreateDbOptions): Db {
-  const adapter = new PrismaMariaDb(poolConfigFromUrl(url, connectionLimit));
-  return new PrismaClient({ adapter });
+/**
+ * A Prisma client over the MariaDB driver adapter (Prisma 7 needs no native query engine), on a
+ * pool whose every statement has a deadline (deadline-pool.ts).
+ */
+export function createDb({ url, connectionLimit = 10, deadlines = DEFAULT_MYSQL_DEADLINES }: CreateDbOptions): Db {
+  const pool = createDeadlinePool(
+    // What the adapter sets on pools it makes itself; it leaves a pool it is given alone.
+    { ...poolConfigFromUrl(url, connectionLimit, deadlines), prepareCacheLength: 0 },
+    deadlines.query_timeout_ms,
+  );
+  // The adapter takes any object with the pool's calls; it ends the pool on $disconnect.
+  const adapter = new PrismaMariaDb(pool as Pool, { disposeExternalPool: true });
+  // 'minimal': an error's message is Prisma's own words only. The default quotes the calling
+  // source lines with their file path, which then ended up in the logs of whoever logged it.
+  return new PrismaClient({ adapter, errorFormat: 'minimal' });
 }
 
 /** Throws when MySQL cannot answer a trivial query; used at start-up and by /readyz. */

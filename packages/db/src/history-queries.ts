@@ -1,8 +1,8 @@
-import { createPool } from 'mariadb';
 import { Prisma } from './generated/client.ts';
 import type { Db } from './create-db.ts';
 import type { ChatMessageWithPeople } from './chat-messages.ts';
-import { poolConfigFromUrl } from './connection-options.ts';
+import { DEFAULT_MYSQL_DEADLINES, poolConfigFromUrl, type MysqlDeadlines } from './connection-options.ts';
+import { createDeadlinePool } from './deadline-pool.ts';
 
 /** Which messages a history query reads. */
 export type MessageFilter =
@@ -51,6 +51,8 @@ export interface HistoryReaderOptions {
   url: string;
   /** Connections opened on demand. @default 4 */
   connectionLimit?: number;
+  /** @default DEFAULT_MYSQL_DEADLINES (settings.yaml's) */
+  deadlines?: MysqlDeadlines;
 }
 
 /**
@@ -59,11 +61,15 @@ export interface HistoryReaderOptions {
  * against 0.45 ms per page here, and about 2 ms of the answer's time.
  */
 export function createHistoryReader(options: HistoryReaderOptions): HistoryReader {
-  const pool = createPool({
-    ...poolConfigFromUrl(options.url, options.connectionLimit ?? 4),
-    // DATETIME(3) as text, read as UTC below: what Prisma does, whatever the process's time zone.
-    dateStrings: true,
-  });
+  const deadlines = options.deadlines ?? DEFAULT_MYSQL_DEADLINES;
+  const pool = createDeadlinePool(
+    {
+      ...poolConfigFromUrl(options.url, options.connectionLimit ?? 4, deadlines),
+      // DATETIME(3) as text, read as UTC below: what Prisma does, whatever the process's time zone.
+      dateStrings: true,
+    },
+    deadlines.query_timeout_ms,
+  );
   const run: Run = (query) => pool.query(query.sql, query.values);
   return {
     findHistory: (filter, window, limit) => historyWithCount(run, filter, window, limit),

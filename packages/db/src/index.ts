@@ -1,6 +1,7 @@
 export { createDb, pingDb, type Db, type CreateDbOptions } from './create-db.ts';
 export { applyMigrations, readMigrations, pingServer, MigrationError, type MigrateResult } from './migrate.ts';
-export { poolConfigFromUrl } from './connection-options.ts';
+export { poolConfigFromUrl, DEFAULT_MYSQL_DEADLINES, type MysqlDeadlines } from './connection-options.ts';
+export { createDeadlinePool, isMysqlUnavailable, MysqlDeadlineError, type DeadlinePool } from './deadline-pool.ts';
 export { Prisma } from './generated/client.ts';
 export type { User, ChatMessage, File } from './generated/client.ts';
 export {
@@ -24,3 +25,4 @@ export {
 export { toChatFrame, downloadPath, fileInfo, type FileRow } from './chat-frames.ts';
 export { createUserSummaryReader, type UserSummaryReader, type UserSummaryReaderOptions, type UserSummaryRow } from './user-summaries.ts';
 export { createMessageWriter, type MessageWriter, type MessageWriterOptions, type WriteResult } from './message-writer.ts';
+export { createRevocationLedger, type RevocationLedger, type RevokedToken } from './revocation-ledger.ts';

@@ -1,5 +1,6 @@
-import { createPool, type Pool, type PoolConnection } from 'mariadb';
-import { poolConfigFromUrl } from './connection-options.ts';
+import type { PoolConnection } from 'mariadb';
+import { DEFAULT_MYSQL_DEADLINES, poolConfigFromUrl, type MysqlDeadlines } from './connection-options.ts';
+import { createDeadlinePool, isMysqlUnavailable, type DeadlinePool } from './deadline-pool.ts';
 import type { NewChatMessage } from './chat-messages.ts';
 
 /** What the writer answers for each message. */
@@ -20,6 +21,14 @@ export interface MessageWriterOptions {
   connectionLimit?: number;
   /** Most messages committed in one transaction. @default 200 */
   maxBatch?: number;
+  /**
+   * Each of a batch's two round trips must be answered within `query_timeout_ms`, or the batch
+   * fails (its messages reject) and its connection is dropped, so MariaDB rolls it back unless
+   * the COMMIT had already reached it: a client resending with its client_msg_id then gets the
+   * stored message, never a second one.
+   * @default DEFAULT_MYSQL_DEADLINES (settings.yaml's)
+   */
+  deadlines?: MysqlDeadlines;
 }
 
 interface Pending {
@@ -42,12 +51,16 @@ interface Pending {
  */
 export function createMessageWriter(options: MessageWriterOptions): MessageWriter {
   const maxBatch = options.maxBatch ?? 200;
-  const pool = createPool({
-    ...poolConfigFromUrl(options.url, options.connectionLimit ?? 4),
-    insertIdAsNumber: false,
-    // Every value below goes through `?` placeholders; statements are joined only to save round trips.
-    multipleStatements: true,
-  });
+  const deadlines = options.deadlines ?? DEFAULT_MYSQL_DEADLINES;
+  const pool = createDeadlinePool(
+    {
+      ...poolConfigFromUrl(options.url, options.connectionLimit ?? 4, deadlines),
+      insertIdAsNumber: false,
+      // Every value below goes through `?` placeholders; statements are joined only to save round trips.
+      multipleStatements: true,
+    },
+    deadlines.query_timeout_ms,
+  );
   let queue: Pending[] = [];
   let active = 0;
   // Several batches may be in flight (different conversations commit in parallel); messages that
@@ -85,13 +98,15 @@ export function createMessageWriter(options: MessageWriterOptions): MessageWrite
 /** Deadlocks and lock wait timeouts are retried: InnoDB rolled the whole batch back. */
 const RETRIES = 3;
 
-async function runBatch(pool: Pool, batch: Pending[]): Promise<void> {
+async function runBatch(pool: DeadlinePool, batch: Pending[]): Promise<void> {
   try {
     const results = await withRetries(() => storeBatch(pool, batch.map((p) => p.message)));
     batch.forEach((pending, i) => pending.resolve(results[i]!));
   } catch (err) {
-    if (batch.length === 1) {
-      batch[0]!.reject(err);
+    // MySQL down or frozen: every message fails now, each within the deadline. Retrying them one
+    // by one would keep the last of a large batch waiting a deadline per message before it.
+    if (batch.length === 1 || isMysqlUnavailable(err)) {
+      for (const pending of batch) pending.reject(err);
       return;
     }
     // One bad message (or a client_msg_id that raced in from another gateway) must not sink the
@@ -118,7 +133,7 @@ async function runBatch(pool: Pool, batch: Pending[]): Promise<void> {
  * The bump in 1 assumes no message is a resend. When the lookup finds one (a client resending
  * after a failure: rare), the transaction is rolled back and the batch planned again without it.
  */
-async function storeBatch(pool: Pool, messages: NewChatMessage[]): Promise<WriteResult[]> {
+async function storeBatch(pool: DeadlinePool, messages: NewChatMessage[]): Promise<WriteResult[]> {
   const conn = await pool.getConnection();
   try {
     let existing = new Map<string, bigint>();

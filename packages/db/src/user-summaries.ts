@@ -1,5 +1,5 @@
-import { createPool } from 'mariadb';
-import { poolConfigFromUrl } from './connection-options.ts';
+import { DEFAULT_MYSQL_DEADLINES, poolConfigFromUrl, type MysqlDeadlines } from './connection-options.ts';
+import { createDeadlinePool } from './deadline-pool.ts';
 
 /** Who a user id is, as frames show it. */
 export interface UserSummaryRow {
@@ -19,6 +19,8 @@ export interface UserSummaryReaderOptions {
   url: string;
   /** Connections opened on demand. @default 2 */
   connectionLimit?: number;
+  /** @default DEFAULT_MYSQL_DEADLINES (settings.yaml's) */
+  deadlines?: MysqlDeadlines;
 }
 
 /**
@@ -27,7 +29,8 @@ export interface UserSummaryReaderOptions {
  * looks up every user of a dead gateway at once.
  */
 export function createUserSummaryReader(options: UserSummaryReaderOptions): UserSummaryReader {
-  const pool = createPool(poolConfigFromUrl(options.url, options.connectionLimit ?? 2));
+  const deadlines = options.deadlines ?? DEFAULT_MYSQL_DEADLINES;
+  const pool = createDeadlinePool(poolConfigFromUrl(options.url, options.connectionLimit ?? 2, deadlines), deadlines.query_timeout_ms);
   return {
     async byIds(userIds) {
       if (userIds.length === 0) return [];
