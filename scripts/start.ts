@@ -27,6 +27,10 @@ try {
 }
 
 const host = config.system.host;
+// The API and the gateways listen on loopback whatever system.host says: only the front door is
+// public, and only it may set X-Forwarded-For (system.trusted_proxies). README "Exposing" says
+// how to run them on other addresses.
+const internalHost = '127.0.0.1';
 const publicPort = config.system.port;
 const apiPort = config.system.api_port;
 const gatewayBasePort = readBasePort(process.env.GATEWAY_BASE_PORT, config.gateway.base_port);
@@ -51,23 +55,21 @@ const supervisor = new Supervisor();
 process.once('SIGINT', () => void supervisor.stop(0));
 process.once('SIGTERM', () => void supervisor.stop(0));
 
-const local = urlHost(host);
-const publicUrl = `http://${local}:${publicPort}`;
-const apiUrl = `http://${local}:${apiPort}`;
-const gatewayUrl = (port: number) => `http://${local}:${port}`;
+const publicUrl = `http://${urlHost(host)}:${publicPort}`;
+const apiUrl = `http://${internalHost}:${apiPort}`;
+const gatewayUrl = (port: number) => `http://${internalHost}:${port}`;
 
 try {
+  // Each is started again with backoff if it crashes once ready (scripts/cluster/supervisor.ts).
   await Promise.all([
-    // Behind the front door the API takes the client's address from X-Forwarded-For.
-    supervisor.start({ name: 'api', entry: 'apps/api/src/index.ts', env: { ...process.env, API_PORT: String(apiPort), TRUST_PROXY: 'true' }, readyUrl: `${apiUrl}/readyz` }),
-    supervisor.start({ name: 'worker', entry: 'apps/worker/src/index.ts', env: process.env }),
+    supervisor.start({ name: 'api', entry: 'apps/api/src/index.ts', env: { ...process.env, HOST: internalHost, API_PORT: String(apiPort) }, readyUrl: `${apiUrl}/readyz` }),
+    supervisor.start({ name: 'worker', entry: 'apps/worker/src/index.ts', env: process.env, readyMessage: true }),
     ...gatewayPorts.map((port, i) =>
       supervisor.start({
         name: `gw-${i}`,
         entry: 'apps/gateway/src/index.ts',
-        env: { ...process.env, GATEWAY_PORT: String(port), GATEWAY_ID: `gw-${i}` },
+        env: { ...process.env, HOST: internalHost, GATEWAY_PORT: String(port), GATEWAY_ID: `gw-${i}` },
         readyUrl: `${gatewayUrl(port)}/readyz`,
-        restart: true,
       }),
     ),
   ]);
@@ -105,7 +107,7 @@ function frontDoorSpec(): ServiceSpec {
     const conf = resolve(prefix, 'im-cluster.conf');
     // As root nginx would run its workers as `nobody`, who may not reach var/nginx: keep our user.
     const user = process.getuid?.() === 0 ? userInfo().username : undefined;
-    const options = nginxOptionsFromConfig(config, { prefix, user }, gatewayBasePort);
+    const options = nginxOptionsFromConfig(config, { prefix, user, upstreamHost: internalHost }, gatewayBasePort);
     prepareNginxDirs(options);
     writeFileSync(conf, renderNginxConfig(options));
     return {
@@ -124,8 +126,8 @@ function frontDoorSpec(): ServiceSpec {
     env: {
       ...process.env,
       FRONT_DOOR_LISTEN: hostPort({ host, port: publicPort }),
-      FRONT_DOOR_API: hostPort({ host, port: apiPort }),
-      FRONT_DOOR_GATEWAYS: gatewayPorts.map((port) => hostPort({ host, port })).join(','),
+      FRONT_DOOR_API: hostPort({ host: internalHost, port: apiPort }),
+      FRONT_DOOR_GATEWAYS: gatewayPorts.map((port) => hostPort({ host: internalHost, port })).join(','),
     },
     readyUrl,
     stopLast: true,

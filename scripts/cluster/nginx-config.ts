@@ -87,13 +87,15 @@ export interface NginxPaths {
   /** @default `${system.host}:${system.port}` */
   listen?: string;
   user?: string;
+  /** Where the API and gateways listen. @default system.host */
+  upstreamHost?: string;
 }
 
 /**
  * Where the units in deploy/systemd expect nginx's files (`render-nginx.ts --deploy`); also the
  * paths of deploy/nginx/im-cluster.conf.example. Listens on every address.
  */
-export const DEPLOY_NGINX_PATHS: Required<Omit<NginxPaths, 'user'>> = {
+export const DEPLOY_NGINX_PATHS: Required<Omit<NginxPaths, 'user' | 'upstreamHost'>> = {
   prefix: '/var/lib/im-cluster/nginx',
   pidFile: '/var/lib/im-cluster/nginx/nginx.pid',
   errorLog: 'stderr',
@@ -104,10 +106,11 @@ export const DEPLOY_NGINX_PATHS: Required<Omit<NginxPaths, 'user'>> = {
 /** The cluster's nginx as settings.yaml describes it: gateways on base_port…, API on api_port. */
 export function nginxOptionsFromConfig(config: Config, paths: NginxPaths, gatewayBasePort = config.gateway.base_port): NginxConfigOptions {
   const host = config.system.host;
+  const upstream = paths.upstreamHost ?? host;
   return {
     listen: paths.listen ?? hostPort({ host, port: config.system.port }),
-    gateways: Array.from({ length: config.gateway.count }, (_, i) => ({ host, port: gatewayBasePort + i })),
-    api: { host, port: config.system.api_port },
+    gateways: Array.from({ length: config.gateway.count }, (_, i) => ({ host: upstream, port: gatewayBasePort + i })),
+    api: { host: upstream, port: config.system.api_port },
     tempDir: resolve(paths.prefix, 'tmp'),
     pidFile: paths.pidFile ?? resolve(paths.prefix, 'nginx.pid'),
     errorLog: paths.errorLog ?? 'stderr',

@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { READY_MESSAGE } from '@im/runtime';
 
 export interface ServiceSpec {
   name: string;
@@ -12,9 +13,16 @@ export interface ServiceSpec {
   /** Polled until it answers 200: `start()` resolves then, and so does a restart's log line. */
   readyUrl?: string;
   /**
-   * Once it has been ready, an exit of its own starts it again after a backoff (1 s, doubling up
-   * to 30 s, back to 1 s after a minute of running) instead of stopping the cluster.
+   * For a process without a URL to poll (the mail worker): started with an IPC channel, it is
+   * ready once it sends READY_MESSAGE (`announceReady()` of @im/runtime).
    * @default false
+   */
+  readyMessage?: boolean;
+  /**
+   * Once it has been ready, an exit of its own starts it again after a backoff (1 s, doubling up
+   * to 30 s, back to 1 s after a minute of running) instead of stopping the cluster. Only a
+   * process that fails before it was ever ready stops the cluster.
+   * @default true
    */
   restart?: boolean;
   /** Signal for a graceful stop. @default 'SIGTERM' */
@@ -44,10 +52,13 @@ interface Service {
 
 /**
  * Runs the cluster's processes in the foreground. Their log lines pass through to our stdout and
- * stderr as they are; ours are plain lines on stderr. A service that exits on its own stops the
- * whole cluster with exit code 1 (a half-up cluster is worse than a clear failure), except one
- * started with `restart` after it was ready once: a crashed gateway comes back with backoff while
- * its clients reconnect to the others through the front door. SIGINT/SIGTERM stop everything.
+ * stderr as they are; ours are plain lines on stderr. A service that exits on its own after it was
+ * ready once is started again with backoff while the rest keep serving: clients of a crashed
+ * gateway reconnect to the others through the front door, logins go on while the mail worker is
+ * away (their mails wait in the queue), and a crashed API is back within a second or two. A
+ * service that exits before it was ever ready stops the whole cluster with exit code 1: that is a
+ * broken setup, not a crash, and a half-up cluster is worse than a clear failure.
+ * SIGINT/SIGTERM stop everything.
  */
 export class Supervisor {
   private readonly services = new Map<string, Service>();
@@ -55,10 +66,10 @@ export class Supervisor {
 
   /** Starts `spec`; resolves once its `readyUrl` answers 200 (at once without one). */
   async start(spec: ServiceSpec, readyTimeoutMs = 30_000): Promise<void> {
-    const service: Service = { spec, startedAt: 0, backoffMs: FIRST_BACKOFF_MS, wasReady: !spec.readyUrl };
+    const service: Service = { spec, startedAt: 0, backoffMs: FIRST_BACKOFF_MS, wasReady: false };
     this.services.set(spec.name, service);
     const child = this.spawn(service, false);
-    if (spec.readyUrl) await waitUntilReady(spec.readyUrl, readyTimeoutMs, () => hasExited(child));
+    await whenReady(spec, child, readyTimeoutMs);
     service.wasReady = true;
   }
 
@@ -67,7 +78,7 @@ export class Supervisor {
     const [command, args] = spec.command
       ? [spec.command, spec.args ?? []]
       : [process.execPath, ['--import', 'tsx', spec.entry ?? missingEntry(spec.name), ...(spec.args ?? [])]];
-    const child = spawn(command, args, { env: spec.env, stdio: ['ignore', 'inherit', 'inherit'] });
+    const child = spawn(command, args, { env: spec.env, stdio: ['ignore', 'inherit', 'inherit', ...(spec.readyMessage ? ['ipc' as const] : [])] });
     service.child = child;
     service.startedAt = Date.now();
     if (!isRestart) note(`${spec.name}: started (pid ${child.pid})`);
@@ -81,7 +92,7 @@ export class Supervisor {
       if (service.child === child) service.child = undefined;
       if (this.stopping) return;
       const how = signal ?? `code ${code}`;
-      if (!spec.restart || !service.wasReady) {
+      if (spec.restart === false || !service.wasReady) {
         note(`${spec.name} exited unexpectedly (${how}); stopping the cluster`);
         void this.stop(1);
         return;
@@ -94,8 +105,7 @@ export class Supervisor {
         service.restartTimer = undefined;
         if (this.stopping) return;
         const next = this.spawn(service, true);
-        if (!spec.readyUrl) return note(`${spec.name}: restarted (pid ${next.pid})`);
-        waitUntilReady(spec.readyUrl, 30_000, () => hasExited(next)).then(
+        whenReady(spec, next, 30_000).then(
           () => note(`${spec.name}: restarted (pid ${next.pid}) and ready`),
           (err: Error) => note(`${spec.name}: restarted (pid ${next.pid}) but ${err.message}`),
         );
@@ -130,6 +140,32 @@ function stopOne(service: Service, graceMs: number): Promise<void> {
       resolve();
     });
     child.kill(service.spec.stopSignal ?? 'SIGTERM');
+  });
+}
+
+/** Resolves once `child` is ready as `spec` defines it (at once when it defines nothing). */
+function whenReady(spec: ServiceSpec, child: ChildProcess, timeoutMs: number): Promise<void> {
+  if (spec.readyUrl) return waitUntilReady(spec.readyUrl, timeoutMs, () => hasExited(child));
+  if (spec.readyMessage) return waitForReadyMessage(child, timeoutMs);
+  return Promise.resolve();
+}
+
+function waitForReadyMessage(child: ChildProcess, timeoutMs: number): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const done = (err?: Error) => {
+      clearTimeout(timer);
+      child.off('message', onMessage);
+      child.off('exit', onExit);
+      if (err) reject(err);
+      else resolve();
+    };
+    const onMessage = (message: unknown) => {
+      if ((message as { type?: unknown })?.type === READY_MESSAGE.type) done();
+    };
+    const onExit = () => done(new Error('it exited before it was ready'));
+    const timer = setTimeout(() => done(new Error(`it did not say it was ready within ${timeoutMs} ms`)), timeoutMs);
+    child.on('message', onMessage);
+    child.once('exit', onExit);
   });
 }
 

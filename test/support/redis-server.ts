@@ -1,28 +1,34 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { freePort } from './cluster-process.ts';
+import { freeEnginePort } from './engine-ports.ts';
 
 /**
- * A private `redis-server` child on its own port, for tests that must kill Redis without hurting
- * other test files (they share the one on 6379). No persistence: a restart starts empty, like a
- * cache node that was replaced.
+ * A private `redis-server` child on its own port (test/support/engine-ports.ts), for tests that
+ * must kill or freeze Redis without hurting other test files (they share the one on 6379). No
+ * persistence: a restart starts empty, like a cache node that was replaced.
  */
 export interface TestRedisServer {
   port: number;
   url: string;
   output: string[];
+  /** The running server's pid (undefined while it is down). */
+  readonly pid: number | undefined;
   /** Whether the server process is running now. */
   readonly running: boolean;
   /** SIGKILL: connections drop at once, nothing is saved. Resolves once the process is gone. */
   kill(): Promise<void>;
   /** Starts it again on the same port (after `kill`), resolving when it accepts connections. */
   restart(): Promise<void>;
-  /** Stops it for good (after the test). */
+  /** SIGSTOP: connections stay open and nothing answers, as with a stalled VM. */
+  pause(): void;
+  /** SIGCONT after `pause`. */
+  resume(): void;
+  /** Stops it for good (after the test; resumes it first if paused). */
   stop(): Promise<void>;
 }
 
 export async function startRedisServer(): Promise<TestRedisServer> {
-  const port = await freePort();
+  const port = await freeEnginePort();
   const output: string[] = [];
   let child: ChildProcess | undefined;
 
@@ -53,11 +59,14 @@ export async function startRedisServer(): Promise<TestRedisServer> {
     });
   };
 
+  const alive = () => child !== undefined && child.exitCode === null && child.signalCode === null;
   const killWith = async (signal: NodeJS.Signals): Promise<void> => {
     const proc = child;
-    if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
+    if (!proc || !alive()) return;
     const exited = once(proc, 'exit');
     proc.kill(signal);
+    // A stopped process acts on SIGKILL too, but let it run so nothing is left half-stopped.
+    proc.kill('SIGCONT');
     await exited;
   };
 
@@ -66,11 +75,16 @@ export async function startRedisServer(): Promise<TestRedisServer> {
     port,
     url: `redis://127.0.0.1:${port}`,
     output,
+    get pid() {
+      return alive() ? child!.pid : undefined;
+    },
     get running() {
-      return child !== undefined && child.exitCode === null && child.signalCode === null;
+      return alive();
     },
     kill: () => killWith('SIGKILL'),
     restart: launch,
+    pause: () => void (alive() && child!.kill('SIGSTOP')),
+    resume: () => void (alive() && child!.kill('SIGCONT')),
     stop: () => killWith('SIGKILL'),
   };
 }

@@ -5,6 +5,7 @@ import type { ApiDeps } from './deps.ts';
 import { buildServices } from './services.ts';
 import { errorHandler } from './middleware/error-handler.ts';
 import { requestLogger } from './middleware/request-logger.ts';
+import { clientAddress } from './middleware/client-address.ts';
 import { usersRouter } from './routes/users.ts';
 import { healthRouter } from './routes/health.ts';
 import { avatarsRouter } from './routes/avatars.ts';
@@ -16,10 +17,12 @@ const JSON_LIMIT = '64kb';
 /** The API as a Koa app, with no listening socket: index.ts listens, tests may too. */
 export function createApp(deps: ApiDeps): Koa {
   const ctx = buildServices(deps);
-  const app = new Koa({ proxy: deps.config.system.trust_proxy, maxIpsCount: 1 });
+  // Koa's own `proxy` would believe X-Forwarded-For from any peer; clientAddress asks who sent it.
+  const app = new Koa({ proxy: false });
   // Koa would print errors to stderr itself; the error handler logs them as JSON instead.
   app.silent = true;
 
+  app.use(clientAddress(deps.config.system.trusted_proxies));
   app.use(requestLogger(deps.logger));
   app.use(errorHandler(deps.logger));
   app.use(koaBody({ json: true, jsonStrict: true, jsonLimit: JSON_LIMIT, multipart: false, urlencoded: false, text: false }));

@@ -1,5 +1,6 @@
 // Wiring only: config, connections, the app, the port, shutdown. Handlers live in app.ts/routes.
-import { createDb, createHistoryReader, pingDb } from '@im/db';
+import { startRevocationUpkeep } from '@im/auth';
+import { createDb, createHistoryReader, createRevocationLedger, pingDb } from '@im/db';
 import { createLogger } from '@im/logger';
 import { createMailQueue } from '@im/jobs';
 import { createLocalStorage } from '@im/storage';
@@ -10,11 +11,25 @@ const config = loadConfigOrExit();
 const logger = createLogger({ service: 'api', level: config.log.level });
 
 try {
-  const redis = await connectRedis(config.redis.url, { name: 'api' });
-  const db = createDb({ url: config.mysql.url, connectionLimit: config.mysql.connection_limit });
+  const redis = await connectRedis(config.redis.url, { name: 'api', deadlines: config.redis });
+  const db = createDb({ url: config.mysql.url, connectionLimit: config.mysql.connection_limit, deadlines: config.mysql });
   await checkMysql('api', () => pingDb(db), config.mysql.url);
   // Connections are opened on demand; history pages take one each for a few milliseconds.
-  const history = createHistoryReader({ url: config.mysql.url, connectionLimit: Math.max(2, Math.ceil(config.mysql.connection_limit / 2)) });
+  const history = createHistoryReader({
+    url: config.mysql.url,
+    connectionLimit: Math.max(2, Math.ceil(config.mysql.connection_limit / 2)),
+    deadlines: config.mysql,
+  });
+  // Keeps Redis's revocation cache complete (rebuilt from MySQL after a Redis restart), so gateways
+  // can trust it, and deletes expired revocations.
+  const revocationUpkeep = startRevocationUpkeep({
+    redis,
+    prefix: config.redis.prefix,
+    ledger: createRevocationLedger(db),
+    onError: (err) => logger.warn({ err: { message: (err as Error)?.message } }, 'revocation upkeep failed; retrying'),
+    onEvent: (event) => logger.info(event, event.kind === 'rebuilt' ? 'revocation cache loaded from MySQL' : 'expired revocations deleted'),
+  });
+  await revocationUpkeep.ready;
   const mail = createMailQueue({ connection: redis, prefix: config.redis.prefix });
   const storage = createLocalStorage(config.upload.root);
 
@@ -33,6 +48,7 @@ try {
       server.close(() => resolve());
       server.closeIdleConnections();
     });
+    revocationUpkeep.stop();
     await mail.close();
     await history.close();
     await db.$disconnect();

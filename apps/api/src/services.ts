@@ -6,6 +6,7 @@ import {
   type TokenRevocations,
   type TokenService,
 } from '@im/auth';
+import { createRevocationLedger } from '@im/db';
 import type { ApiDeps } from './deps.ts';
 import { createRateLimits, type RateLimits } from './rate-limits.ts';
 import { createTypePolicy, type TypePolicy } from './files/file-types.ts';
@@ -23,7 +24,14 @@ export interface ApiContext extends ApiDeps {
 export function buildServices(deps: ApiDeps): ApiContext {
   const { config, redis } = deps;
   const prefix = config.redis.prefix;
-  const revocations = createRedisRevocations({ redis, prefix, sharded: config.redis.sharded_pubsub });
+  // MySQL keeps every logout (the truth); Redis is the cache every check reads (see revocations.ts).
+  const revocations = createRedisRevocations({
+    redis,
+    prefix,
+    sharded: config.redis.sharded_pubsub,
+    ledger: createRevocationLedger(deps.db),
+    onError: (err) => deps.logger.warn({ err: { message: (err as Error)?.message } }, 'revocation not yet in Redis; retrying'),
+  });
   return {
     ...deps,
     revocations,

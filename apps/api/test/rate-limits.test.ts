@@ -1,5 +1,6 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { request } from 'node:http';
 import { startApi, type TestApi } from './support/start-api.ts';
 import { call } from './support/http.ts';
 import { lastCodeFor, newAccount } from './support/accounts.ts';
@@ -9,16 +10,17 @@ describe('throttling shared by every API replica', () => {
   let second: TestApi;
   before(async () => {
     first = await startApi({
-      overrides: { rate_limit: { login_per_ip: 6, login_per_account: 3, register_per_ip: 4 }, system: { trust_proxy: true } },
+      overrides: { rate_limit: { login_per_ip: 6, login_per_account: 3, register_per_ip: 4 } },
     });
     // A second replica of the same deployment: same database, same Redis prefix, same limits.
-    second = await startApi({ shareWith: first, overrides: { rate_limit: { login_per_ip: 6, login_per_account: 3, register_per_ip: 4 }, system: { trust_proxy: true } } });
+    second = await startApi({ shareWith: first, overrides: { rate_limit: { login_per_ip: 6, login_per_account: 3, register_per_ip: 4 } } });
   });
   after(async () => {
     await second.close();
     await first.close();
   });
 
+  // The tests' requests come from 127.0.0.1, a trusted proxy address by default (system.trusted_proxies).
   const from = (ip: string) => ({ 'x-forwarded-for': ip });
 
   it('limits failed logins per account across replicas, but not the right password', async () => {
@@ -72,4 +74,29 @@ describe('throttling shared by every API replica', () => {
     const done = await call(second.url, '/api/users/login', { body: { ...account, code }, headers: from('10.3.3.4') });
     assert.equal(done.code, 0);
   });
+
+  it('ignores X-Forwarded-For from a peer that is not a trusted proxy: a spoofed header cannot dodge the limit', async () => {
+    const codes = [];
+    for (let i = 0; i < 7; i++) {
+      const api = i % 2 === 0 ? first : second;
+      // From 127.0.0.2, which is not in trusted_proxies, with a new made-up address each time.
+      const body = { email: `spoof${i}@example.com`, password: 'whatever-password' };
+      codes.push((await postFrom('127.0.0.2', `${api.url}/api/users/login`, body, { 'x-forwarded-for': `198.51.100.${i}` })).code);
+    }
+    assert.deepEqual(codes, [1003, 1003, 1003, 1003, 1003, 1003, 1007]);
+  });
 });
+
+/** A JSON POST from a chosen local address (127.0.0.2 …): fetch cannot pick one. */
+function postFrom(localAddress: string, url: string, body: unknown, headers: Record<string, string>): Promise<{ status: number; code: number }> {
+  const text = JSON.stringify(body);
+  return new Promise((resolve, reject) => {
+    const req = request(url, { method: 'POST', localAddress, headers: { ...headers, 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) } }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, code: JSON.parse(Buffer.concat(chunks).toString('utf8')).code }));
+    });
+    req.on('error', reject);
+    req.end(text);
+  });
+}

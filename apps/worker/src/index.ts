@@ -1,6 +1,6 @@
 // Wires the mail worker: config, logger, Redis, transport, BullMQ worker, shutdown.
 import { createLogger } from '@im/logger';
-import { connectRedis, exitWithMessage, loadConfigOrExit, onShutdown, StartupError } from '@im/runtime';
+import { announceReady, connectRedis, exitWithMessage, loadConfigOrExit, onShutdown, StartupError } from '@im/runtime';
 import { createMailTransport } from './mail-transport.ts';
 import { createMailWorker } from './mail-worker.ts';
 
@@ -8,8 +8,14 @@ const config = loadConfigOrExit();
 
 const logger = createLogger({ service: 'worker', level: config.log.level });
 
-// BullMQ workers need maxRetriesPerRequest: null (blocking commands must wait out reconnects).
-const redis = await connectRedis(config.redis.url, { name: 'worker', maxRetriesPerRequest: null }).catch(
+// BullMQ workers need maxRetriesPerRequest: null (blocking commands must wait out reconnects), and
+// no command deadline: their blocking reads wait longer than any deadline on purpose. The worker
+// serves no request; a frozen Redis only delays mail.
+const redis = await connectRedis(config.redis.url, {
+  name: 'worker',
+  maxRetriesPerRequest: null,
+  deadlines: { connect_timeout_ms: config.redis.connect_timeout_ms, command_timeout_ms: null },
+}).catch(
   (err: unknown) => {
     if (err instanceof StartupError) exitWithMessage(err.message);
     throw err;
@@ -27,6 +33,7 @@ const worker = createMailWorker({
 });
 await worker.waitUntilReady();
 logger.info({ transport: transport.kind, prefix: config.redis.prefix, concurrency: config.email.worker_concurrency }, 'worker ready');
+announceReady();
 
 onShutdown(logger, async () => {
   // Waits for the mails in flight; an interrupted one would be sent again after a stall.

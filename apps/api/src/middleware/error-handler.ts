@@ -1,5 +1,6 @@
 import type { Middleware } from 'koa';
 import { AppError, errors } from '@im/protocol';
+import { isMysqlUnavailable } from '@im/db';
 import type { Logger } from '@im/logger';
 
 /**
@@ -35,10 +36,14 @@ function toAppError(err: unknown): AppError {
   return errors.internal();
 }
 
-/** Connection-level failures of MySQL or Redis: the client should retry, not report a bug. */
+/**
+ * Connection-level failures of MySQL or Redis, and their deadlines: the client should retry, not
+ * report a bug. Prisma may wrap the driver's error, hence the look at the text too.
+ */
 function isBackingServiceDown(err: unknown): boolean {
+  if (isMysqlUnavailable(err)) return true;
   const text = `${(err as Error)?.name ?? ''} ${(err as Error)?.message ?? ''} ${(err as { code?: string })?.code ?? ''}`;
-  return /ECONNREFUSED|ETIMEDOUT|ECONNRESET|Connection is closed|pool timeout|acquire|ER_GET_CONNECTION_TIMEOUT|DatabaseNotReachable|P1001|MaxRetriesPerRequest/i.test(
+  return /ECONNREFUSED|ETIMEDOUT|ECONNRESET|Connection is closed|pool timeout|acquire|ER_GET_CONNECTION_TIMEOUT|DatabaseNotReachable|P1001|MaxRetriesPerRequest|Command timed out|did not answer within|socket timeout|Connection timeout/i.test(
     text,
   );
 }

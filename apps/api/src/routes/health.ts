@@ -3,11 +3,13 @@ import { ok, errors } from '@im/protocol';
 import { pingDb } from '@im/db';
 import type { ApiContext } from '../services.ts';
 
-const CHECK_TIMEOUT_MS = 2_000;
-
-/** `/healthz`: the process answers. `/readyz`: MySQL and Redis answer too (load balancers use it). */
+/**
+ * `/healthz`: the process answers. `/readyz`: MySQL and Redis answer too (load balancers use it),
+ * each within `system.readiness_timeout_ms`, so a frozen one makes it 503, not hang.
+ */
 export function healthRouter(ctx: ApiContext): Router {
   const router = new Router();
+  const timeoutMs = ctx.config.system.readiness_timeout_ms;
 
   router.get('/healthz', (http) => {
     http.body = ok({ status: 'alive' });
@@ -15,8 +17,8 @@ export function healthRouter(ctx: ApiContext): Router {
 
   router.get('/readyz', async (http) => {
     const [mysql, redis] = await Promise.all([
-      probe(() => pingDb(ctx.db)),
-      probe(async () => void (await ctx.redis.ping())),
+      probe(() => pingDb(ctx.db), timeoutMs),
+      probe(async () => void (await ctx.redis.ping()), timeoutMs),
     ]);
     const checks = { mysql, redis };
     if (mysql === 'ok' && redis === 'ok') {
@@ -31,10 +33,10 @@ export function healthRouter(ctx: ApiContext): Router {
   return router;
 }
 
-async function probe(check: () => Promise<void>): Promise<'ok' | 'down'> {
+async function probe(check: () => Promise<void>, timeoutMs: number): Promise<'ok' | 'down'> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<'down'>((resolve) => {
-    timer = setTimeout(() => resolve('down'), CHECK_TIMEOUT_MS);
+    timer = setTimeout(() => resolve('down'), timeoutMs);
   });
   try {
     return await Promise.race([check().then(() => 'ok' as const), timeout]);

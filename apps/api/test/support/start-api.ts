@@ -4,10 +4,12 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
-import { Redis } from 'ioredis';
-import { loadConfig, type Config, type LoadConfigOptions } from '@im/config';
-import { createDb, createHistoryReader, type Db } from '@im/db';
+import { resolve } from 'node:path';
+import type { Redis } from 'ioredis';
+import { loadConfig, projectRoot, type Config, type LoadConfigOptions } from '@im/config';
+import { applyMigrations, createDb, createHistoryReader, type Db } from '@im/db';
 import { createLogger } from '@im/logger';
+import { connectRedis } from '@im/runtime';
 import { createLocalStorage } from '@im/storage';
 import { createTestDatabase, uniquePrefix, type TestDatabase } from '@im/testing';
 import { createApp } from '../../src/app.ts';
@@ -30,6 +32,8 @@ export interface StartApiOptions {
   overrides?: LoadConfigOptions['overrides'];
   /** Reuse another instance's database and Redis prefix: a second replica of the same deployment. */
   shareWith?: TestApi;
+  /** A database elsewhere (a private MariaDB): migrated here, left in place by close(). */
+  databaseUrl?: string;
 }
 
 /**
@@ -39,13 +43,14 @@ export interface StartApiOptions {
 export async function startApi(options: StartApiOptions = {}): Promise<TestApi> {
   const shared = options.shareWith;
   let database: TestDatabase | undefined;
-  if (!shared) database = await createTestDatabase();
+  if (options.databaseUrl) await applyMigrations(options.databaseUrl, resolve(projectRoot, 'prisma/migrations'));
+  else if (!shared) database = await createTestDatabase();
   const uploadRoot = shared?.uploadRoot ?? (await mkdtemp(join(tmpdir(), 'im-uploads-')));
   const config = loadConfig({
     env: {},
     overrides: deepMerge(
       {
-        mysql: { url: shared?.config.mysql.url ?? database!.url },
+        mysql: { url: options.databaseUrl ?? shared?.config.mysql.url ?? database!.url },
         redis: { prefix: shared?.config.redis.prefix ?? uniquePrefix('api') },
         upload: { root: uploadRoot },
         log: { level: 'info' },
@@ -63,9 +68,10 @@ export async function startApi(options: StartApiOptions = {}): Promise<TestApi> 
     },
   });
   const logger = createLogger({ service: 'api-test', level: 'info', destination });
-  const redis = new Redis(config.redis.url, { maxRetriesPerRequest: 1 });
-  const db = createDb({ url: config.mysql.url, connectionLimit: 5 });
-  const history = createHistoryReader({ url: config.mysql.url, connectionLimit: 2 });
+  // Connected as apps/api/src/index.ts does, deadlines included.
+  const redis = await connectRedis(config.redis.url, { name: 'api-test', deadlines: config.redis });
+  const db = createDb({ url: config.mysql.url, connectionLimit: 5, deadlines: config.mysql });
+  const history = createHistoryReader({ url: config.mysql.url, connectionLimit: 2, deadlines: config.mysql });
   const mails: OutgoingMail[] = [];
   const app = createApp({
     config,

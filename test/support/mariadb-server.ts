@@ -1,0 +1,116 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir, userInfo } from 'node:os';
+import { join } from 'node:path';
+import { createConnection } from 'mariadb';
+import { freeEnginePort } from './engine-ports.ts';
+
+/**
+ * A private MariaDB server (`mariadbd`) on its own port and data directory, for tests that must
+ * stop or freeze MySQL without hurting the shared server on 3306. Installed fresh into a temporary
+ * directory (mariadb-install-db, about a second), root without a password on 127.0.0.1 only.
+ */
+export interface TestMariaDbServer {
+  port: number;
+  /** `mysql://root@127.0.0.1:<port>/<database>`; the migrations create the database. */
+  databaseUrl(database: string): string;
+  output: string[];
+  readonly pid: number | undefined;
+  readonly running: boolean;
+  /** SIGSTOP: connections stay open and nothing answers, as with a stalled disk or VM. */
+  freeze(): void;
+  /** SIGCONT after `freeze`. */
+  thaw(): void;
+  /** SIGKILL: a crash; InnoDB recovers on `restart`. */
+  kill(): Promise<void>;
+  /** Starts it again on the same port and data (after `kill`), resolving once it answers. */
+  restart(): Promise<void>;
+  /** Kills it and deletes its data directory. */
+  stop(): Promise<void>;
+}
+
+const MARIADBD = process.env.MARIADBD_BIN ?? '/usr/sbin/mariadbd';
+// Small, so a test server costs little memory and disk on a shared machine.
+const SMALL = ['--innodb-buffer-pool-size=32M', '--innodb-log-file-size=8M', '--skip-log-bin', '--skip-name-resolve'];
+
+export async function startMariaDbServer(): Promise<TestMariaDbServer> {
+  const dir = mkdtempSync(join(tmpdir(), 'im-mariadb-'));
+  const datadir = join(dir, 'data');
+  const user = userInfo().username;
+  const install = spawnSync(
+    'mariadb-install-db',
+    ['--no-defaults', `--datadir=${datadir}`, '--auth-root-authentication-method=normal', '--skip-test-db', `--user=${user}`, ...SMALL],
+    { encoding: 'utf8' },
+  );
+  if (install.status !== 0) {
+    rmSync(dir, { recursive: true, force: true });
+    throw new Error(`mariadb-install-db failed (${install.status}):\n${(install.stderr || install.stdout || String(install.error)).slice(-2000)}`);
+  }
+
+  const port = await freeEnginePort();
+  const output: string[] = [];
+  let child: ChildProcess | undefined;
+  const alive = () => child !== undefined && child.exitCode === null && child.signalCode === null;
+
+  const launch = async (): Promise<void> => {
+    const proc = spawn(
+      MARIADBD,
+      ['--no-defaults', `--datadir=${datadir}`, `--port=${port}`, `--socket=${join(dir, 'mysqld.sock')}`, '--bind-address=127.0.0.1', `--user=${user}`, ...SMALL],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    child = proc;
+    const onData = (chunk: Buffer) => output.push(...chunk.toString('utf8').split('\n').filter(Boolean));
+    proc.stdout!.on('data', onData);
+    proc.stderr!.on('data', onData);
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      if (!alive()) throw new Error(`mariadbd on ${port} exited (${proc.exitCode ?? proc.signalCode}):\n${output.slice(-15).join('\n')}`);
+      try {
+        const conn = await createConnection({ host: '127.0.0.1', port, user: 'root', connectTimeout: 1_000 });
+        await conn.end();
+        return;
+      } catch {
+        // still starting
+      }
+      if (Date.now() > deadline) throw new Error(`mariadbd on ${port} did not answer within 30 s:\n${output.slice(-15).join('\n')}`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  };
+
+  const kill = async (): Promise<void> => {
+    const proc = child;
+    if (!proc || !alive()) return;
+    const exited = once(proc, 'exit');
+    proc.kill('SIGKILL');
+    proc.kill('SIGCONT');
+    await exited;
+  };
+
+  try {
+    await launch();
+  } catch (err) {
+    await kill();
+    rmSync(dir, { recursive: true, force: true });
+    throw err;
+  }
+  return {
+    port,
+    databaseUrl: (database) => `mysql://root@127.0.0.1:${port}/${database}`,
+    output,
+    get pid() {
+      return alive() ? child!.pid : undefined;
+    },
+    get running() {
+      return alive();
+    },
+    freeze: () => void (alive() && child!.kill('SIGSTOP')),
+    thaw: () => void (alive() && child!.kill('SIGCONT')),
+    kill,
+    restart: launch,
+    async stop() {
+      await kill();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
