@@ -98,8 +98,13 @@ function withDeadlines(conn: PoolConnection, deadlineMs: number): PoolConnection
  */
 export function isMysqlUnavailable(err: unknown): boolean {
   if (err instanceof MysqlDeadlineError) return true;
-  const { fatal, code } = (err ?? {}) as { fatal?: unknown; code?: unknown };
+  const { fatal, code, message } = (err ?? {}) as { fatal?: unknown; code?: unknown; message?: unknown };
   // The driver marks errors that killed the connection as fatal; a refused statement is not.
   if (fatal === true) return true;
-  return typeof code === 'string' && /^(ER_GET_CONNECTION_TIMEOUT|ER_CONNECTION_TIMEOUT|ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE)$/.test(code);
+  if (typeof code === 'string' && UNAVAILABLE_CODES.test(code)) return true;
+  // Prisma wraps the driver's error in its own (code P2039 and the like) and keeps only its text.
+  return typeof message === 'string' && UNAVAILABLE_TEXT.test(message);
 }
+
+const UNAVAILABLE_CODES = /^(ER_MYSQL_DEADLINE|ER_GET_CONNECTION_TIMEOUT|ER_CONNECTION_TIMEOUT|ER_SOCKET_UNEXPECTED_CLOSE|ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE)$/;
+const UNAVAILABLE_TEXT = /MySQL did not answer within|pool timeout: failed to retrieve a connection|Connection timeout: failed to create socket|socket has unexpectedly been closed|ECONNREFUSED|ECONNRESET/;
