@@ -11,8 +11,9 @@ export interface TokenRevocations {
   /** Marks `jti` revoked until `expiresAt` and tells every gateway, which closes its sockets. */
   revoke(jti: string, expiresAt: Date): Promise<void>;
   /**
-   * Whether `jti` is revoked. Throws the contract's 1500 error when that cannot be known (Redis
-   * down, or its cache lost and no ledger to consult): a token is never taken for good unchecked.
+   * Whether `jti` is revoked. Fails when that cannot be known (Redis down or its cache lost, and
+   * no ledger to ask): a token is never taken for good unchecked. A lost cache fails with the
+   * contract's 1500 error, an unreachable Redis with its own error (the callers answer 1500).
    */
   isRevoked(jti: string): Promise<boolean>;
 }
@@ -43,7 +44,7 @@ const REPAIR_RETRY_MS = 500;
 
 /**
  * Revocations checked against Redis (one round trip, see RevocationCache) and, given a ledger,
- * kept in MySQL.
+ * kept in MySQL, which also answers while Redis does not.
  *
  * A logout while Redis is down still revokes: the ledger has it, so the API answers success; the
  * cache is repaired (and the gateways told) as soon as Redis answers again, retried every 0.5 s
@@ -112,7 +113,14 @@ export function createRedisRevocations({ redis, prefix, sharded = false, ledger,
     },
 
     async isRevoked(jti) {
-      const answer = await cache.lookup(jti);
+      let answer;
+      try {
+        answer = await cache.lookup(jti);
+      } catch (err) {
+        // Redis down or frozen: the ledger answers, so the HTTP API keeps serving signed-in users.
+        if (ledger) return ledger.has(jti);
+        throw err;
+      }
       if (answer !== 'unknown') return answer === 'revoked';
       if (!ledger) throw errors.serviceUnavailable('暂时无法确认登录状态，请稍后重试');
       try {
