@@ -5,6 +5,7 @@ import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { createConnection } from 'mariadb';
 import { freeEnginePort } from './engine-ports.ts';
+import { freezeProcess, thawProcess } from './freeze-process.ts';
 
 /**
  * A private MariaDB server (`mariadbd`) on its own port and data directory, for tests that must
@@ -18,10 +19,10 @@ export interface TestMariaDbServer {
   output: string[];
   readonly pid: number | undefined;
   readonly running: boolean;
-  /** SIGSTOP: connections stay open and nothing answers, as with a stalled disk or VM. */
-  freeze(): void;
+  /** SIGSTOP: connections stay open and nothing answers, as with a stalled disk or VM. Resolves once stopped. */
+  freeze(): Promise<void>;
   /** SIGCONT after `freeze`. */
-  thaw(): void;
+  thaw(): Promise<void>;
   /** SIGKILL: a crash; InnoDB recovers on `restart`. */
   kill(): Promise<void>;
   /** Starts it again on the same port and data (after `kill`), resolving once it answers. */
@@ -104,8 +105,12 @@ export async function startMariaDbServer(): Promise<TestMariaDbServer> {
     get running() {
       return alive();
     },
-    freeze: () => void (alive() && child!.kill('SIGSTOP')),
-    thaw: () => void (alive() && child!.kill('SIGCONT')),
+    freeze: async () => {
+      if (alive()) await freezeProcess(child!.pid!);
+    },
+    thaw: async () => {
+      if (alive()) await thawProcess(child!.pid!);
+    },
     kill,
     restart: launch,
     async stop() {

@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { freeEnginePort } from './engine-ports.ts';
+import { freezeProcess, thawProcess } from './freeze-process.ts';
 
 /**
  * A private `redis-server` child on its own port (test/support/engine-ports.ts), for tests that
@@ -19,10 +20,10 @@ export interface TestRedisServer {
   kill(): Promise<void>;
   /** Starts it again on the same port (after `kill`), resolving when it accepts connections. */
   restart(): Promise<void>;
-  /** SIGSTOP: connections stay open and nothing answers, as with a stalled VM. */
-  pause(): void;
+  /** SIGSTOP: connections stay open and nothing answers, as with a stalled VM. Resolves once stopped. */
+  pause(): Promise<void>;
   /** SIGCONT after `pause`. */
-  resume(): void;
+  resume(): Promise<void>;
   /** Stops it for good (after the test; resumes it first if paused). */
   stop(): Promise<void>;
 }
@@ -83,8 +84,12 @@ export async function startRedisServer(): Promise<TestRedisServer> {
     },
     kill: () => killWith('SIGKILL'),
     restart: launch,
-    pause: () => void (alive() && child!.kill('SIGSTOP')),
-    resume: () => void (alive() && child!.kill('SIGCONT')),
+    pause: async () => {
+      if (alive()) await freezeProcess(child!.pid!);
+    },
+    resume: async () => {
+      if (alive()) await thawProcess(child!.pid!);
+    },
     stop: () => killWith('SIGKILL'),
   };
 }

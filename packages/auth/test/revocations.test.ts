@@ -120,7 +120,7 @@ describe('revocations: logout while Redis is down or frozen', () => {
     await watcher.subscribe(revocationChannel(prefix));
   });
   after(async () => {
-    server?.resume();
+    await server?.resume();
     redis?.disconnect();
     watcher?.disconnect();
     await server?.stop();
@@ -146,12 +146,12 @@ describe('revocations: logout while Redis is down or frozen', () => {
 
   it('Redis frozen (data kept): the logout succeeds, and the cache and the gateways get it once Redis thaws', async () => {
     const jti = randomUUID();
-    server.pause();
+    await server.pause();
     try {
       await api.revoke(jti, inAnHour());
       await assert.rejects(gateway.isRevoked(jti), /Command timed out/);
     } finally {
-      server.resume();
+      await server.resume();
     }
     // Nothing reloads a cache that is still complete: only the logout's own repair brings it in.
     await waitFor(async () => (await gateway.isRevoked(jti).catch(() => false)) === true);

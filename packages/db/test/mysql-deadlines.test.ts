@@ -46,7 +46,7 @@ describe('MySQL calls have deadlines', () => {
     });
   });
   after(async () => {
-    server?.thaw();
+    await server?.thaw();
     await Promise.allSettled([writer?.close(), history?.close(), summaries?.close(), db?.$disconnect()]);
     await server?.stop();
   });
@@ -83,12 +83,12 @@ describe('MySQL calls have deadlines', () => {
 
   it('frozen: every call fails as "unavailable" while the server is still frozen; a resend with its client_msg_id is stored once after', async () => {
     await writer.write(message('before'));
-    server.freeze();
+    await server.freeze();
     let results;
     try {
       results = await everyCall();
     } finally {
-      server.thaw();
+      await server.thaw();
     }
     assertAllUnavailable(results);
 

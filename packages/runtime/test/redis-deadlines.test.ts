@@ -30,14 +30,14 @@ describe('Redis commands have deadlines', () => {
 
   it('a command to a frozen Redis fails with a timeout while Redis is still frozen, and works once it thaws', async () => {
     await redis.set('k', 'before');
-    server.pause();
+    await server.pause();
     try {
       await assert.rejects(redis.get('k'), /Command timed out/);
       // Issued together (a pipeline of commands in one write): each gets its answer, a timeout.
       const many = await Promise.allSettled([redis.incr('n'), redis.get('k'), redis.ping()]);
       assert.deepEqual(many.map((r) => r.status), ['rejected', 'rejected', 'rejected']);
     } finally {
-      server.resume();
+      await server.resume();
     }
     assert.equal(await redis.get('k'), 'before');
   });
