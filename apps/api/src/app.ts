@@ -6,6 +6,7 @@ import { buildServices } from './services.ts';
 import { errorHandler } from './middleware/error-handler.ts';
 import { requestLogger } from './middleware/request-logger.ts';
 import { clientAddress } from './middleware/client-address.ts';
+import { closeUnreadBody } from './middleware/close-unread-body.ts';
 import { usersRouter } from './routes/users.ts';
 import { healthRouter } from './routes/health.ts';
 import { avatarsRouter } from './routes/avatars.ts';
@@ -24,6 +25,7 @@ export function createApp(deps: ApiDeps): Koa {
 
   app.use(clientAddress(deps.config.system.trusted_proxies));
   app.use(requestLogger(deps.logger));
+  app.use(closeUnreadBody());
   app.use(errorHandler(deps.logger));
   app.use(koaBody({ json: true, jsonStrict: true, jsonLimit: JSON_LIMIT, multipart: false, urlencoded: false, text: false }));
 

@@ -1,6 +1,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
+import { connect } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startApi, type TestApi } from './support/start-api.ts';
 import { registerAndLogin } from './support/accounts.ts';
@@ -41,6 +42,39 @@ describe('files: size limits, quota and aborted uploads', () => {
 
     const exact = await uploadFile(api, token, 'exact.txt', text(MAX_FILE));
     assert.equal(exact.json?.code, 0, 'exactly the limit is fine');
+  });
+
+  it('an upload claiming 300 MiB gets its 413, then the connection is closed instead of read to the end', async () => {
+    const { token } = await registerAndLogin(api, 'flood');
+    const claimed = 300 * 1024 * 1024;
+    const boundary = 'im-test-flood';
+    const url = new URL(api.url);
+    const socket = connect(Number(url.port), url.hostname);
+    let answer = '';
+    socket.on('data', (chunk: Buffer) => (answer += chunk.toString('latin1')));
+    socket.on('error', () => {});
+    const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+    let isClosed = false;
+    void closed.then(() => (isClosed = true));
+
+    socket.write(
+      `POST /api/files/upload HTTP/1.1\r\nHost: ${url.host}\r\nAuthorization: bearer ${token}\r\n` +
+        `Content-Type: multipart/form-data; boundary=${boundary}\r\nContent-Length: ${claimed}\r\n\r\n` +
+        `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="flood.txt"\r\nContent-Type: text/plain\r\n\r\n`,
+    );
+    // Sends as fast as the server takes it, until the server closes the connection or all is sent.
+    const chunk = Buffer.alloc(256 * 1024, 'abcdefghij\n');
+    let sent = 0;
+    while (!isClosed && sent < claimed) {
+      sent += chunk.length;
+      if (!socket.write(chunk)) await Promise.race([new Promise((resolve) => socket.once('drain', resolve)), closed]);
+    }
+    await closed;
+
+    assert.match(answer, /^HTTP\/1\.1 413 /, 'the answer arrived before the connection closed');
+    assert.match(answer, /\r\nconnection: close\r\n/i);
+    assert.equal(JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4)).code, 1008);
+    assert.ok(sent < claimed, `closed after ${sent} of ${claimed} bytes, not after reading them all`);
   });
 
   it('the per-user quota counts stored files and refuses what would exceed it', async () => {

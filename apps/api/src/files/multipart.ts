@@ -25,7 +25,7 @@ const FORM_LIMITS = { files: 1, fields: 10, parts: 12, fieldSize: 4096, fieldNam
  * has finished. Any failure — no `file`, a second file, a malformed body, the client hanging up,
  * or `handle` throwing (too large, wrong type) — rejects with that first failure; if `handle` had
  * already stored something, `discard` removes it first. After a failure the rest of the body is
- * read and thrown away, so the client receives the error instead of a reset connection.
+ * left unread: the app answers and closes the connection (middleware/close-unread-body.ts).
  */
 export async function receiveSingleFile<R>(
   req: IncomingMessage,
@@ -56,7 +56,6 @@ export async function receiveSingleFile<R>(
     req.unpipe(parser);
     // Ends the file stream being handled with an error, so storage deletes its temporary file.
     parser.destroy();
-    if (!req.destroyed) req.resume();
     rejectFailed(reason);
   };
 
