@@ -151,7 +151,7 @@ describe('quick start refuses to run without its backing services or with bad se
     assert.equal(await run.exited, 1);
   });
 
-  it('refuses the default JWT secret in production', async () => {
+  it('refuses to start in production without a JWT secret of its own', async () => {
     const run = startProcess('scripts/start.ts', { NODE_ENV: 'production' });
     const line = await run.waitForLine('config:', 20_000);
     assert.match(line, /jwt\.secret/);
