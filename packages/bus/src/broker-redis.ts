@@ -32,6 +32,15 @@ export interface RedisBrokerOptions {
    * @default logs with console.error
    */
   onError?: (err: unknown) => void;
+  /**
+   * How often the subscriber connection is asked for a PING. A Redis that is frozen (SIGSTOP, a
+   * stalled VM) keeps its TCP connections open and silent: without asking, the broker would stay
+   * healthy while nothing is delivered. 0 turns the check off.
+   * @default 1000
+   */
+  livenessCheckMs?: number;
+  /** A PING unanswered for this long makes the broker unhealthy until one is answered. @default 1000 */
+  livenessTimeoutMs?: number;
 }
 
 interface Subscription {
@@ -49,6 +58,8 @@ export function createRedisBroker(options: RedisBrokerOptions): Broker {
   const resubscribedListeners = new Set<() => void>();
   let closed = false;
   let lost = false;
+  /** The last liveness PING went unanswered; cleared (and subscriptions restored) by the next answer. */
+  let silent = false;
   let restoreRun = 0;
 
   // Cluster refuses a multi-channel SSUBSCRIBE across slots, so sharded mode sends one per channel.
@@ -77,6 +88,28 @@ export function createRedisBroker(options: RedisBrokerOptions): Broker {
   sub.on(messageEvent, onMessage);
   sub.on('close', onClose);
   sub.on('ready', onReady);
+
+  // After a silence, Redis answered again: whatever was published meanwhile may be lost, so the
+  // subscriptions are confirmed again and the listeners reload from the database, as after a drop.
+  const livenessTimer = (options.livenessCheckMs ?? 1_000) > 0 ? setInterval(() => void checkLiveness(), options.livenessCheckMs ?? 1_000) : undefined;
+  livenessTimer?.unref();
+  let checking = false;
+  async function checkLiveness(): Promise<void> {
+    if (checking || closed || sub.status !== 'ready') return;
+    checking = true;
+    try {
+      await withTimeout(sub.ping(), options.livenessTimeoutMs ?? 1_000);
+      if (silent) {
+        silent = false;
+        lost = true;
+        void restore();
+      }
+    } catch {
+      silent = true;
+    } finally {
+      checking = false;
+    }
+  }
 
   async function restore(): Promise<void> {
     const run = ++restoreRun;
@@ -162,12 +195,13 @@ export function createRedisBroker(options: RedisBrokerOptions): Broker {
     },
 
     isHealthy() {
-      return !closed && !lost && sub.status === 'ready';
+      return !closed && !lost && !silent && sub.status === 'ready';
     },
 
     async close() {
       if (closed) return;
       closed = true;
+      clearInterval(livenessTimer);
       sub.off(messageEvent, onMessage);
       sub.off('close', onClose);
       sub.off('ready', onReady);
@@ -214,4 +248,20 @@ function validate(options: RedisBrokerOptions): void {
     throw new TypeError('createRedisBroker: `sharded` must be a boolean');
   }
   assertOnError(onError);
+}
+
+/** Rejects when `promise` has not settled within `ms`; the promise itself is left to settle. */
+async function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  promise.catch(() => {});
+  try {
+    return await Promise.race([
+      promise,
+      new Promise<never>((_resolve, reject) => {
+        timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
 }

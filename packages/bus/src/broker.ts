@@ -56,7 +56,10 @@ export interface Broker {
    */
   onResubscribed(listener: () => void): () => void;
 
-  /** True while the subscriber connection is up and its subscriptions are in place (/readyz). */
+  /**
+   * True while the subscriber connection is up, its subscriptions are in place and Redis answered
+   * the last liveness check (/readyz): a frozen Redis is unhealthy within a second or two.
+   */
   isHealthy(): boolean;
 
   /**

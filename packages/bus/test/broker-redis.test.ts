@@ -7,6 +7,7 @@ import { createRedisBroker } from '../src/broker-redis.ts';
 import { brokerContract } from './broker-contract.ts';
 import { Inbox, nextEvent } from './inbox.ts';
 import { connectRedis, REDIS_URL } from './redis-clients.ts';
+import { startRedisServer } from '../../../test/support/redis-server.ts';
 
 for (const sharded of [false, true]) {
   brokerContract(`redis (sharded: ${sharded})`, async ({ onError }) => {
@@ -126,3 +127,48 @@ describe('createRedisBroker options', () => {
     }
   });
 });
+
+/**
+ * A frozen Redis (SIGSTOP) keeps its connections open and says nothing. The broker must notice
+ * (isHealthy false: gateways' /readyz answers 503) and, when Redis answers again, confirm its
+ * subscriptions and tell the listeners to reload what may have been lost. A private redis-server.
+ */
+describe('createRedisBroker with a frozen Redis', () => {
+  it('is unhealthy while Redis is frozen, then resubscribes and calls onResubscribed once it answers', async () => {
+    const server = await startRedisServer();
+    const [pub, sub] = [new Redis(server.url, { lazyConnect: true }), new Redis(server.url, { lazyConnect: true })];
+    await Promise.all([pub.connect(), sub.connect()]);
+    const broker = createRedisBroker({ pub, sub, prefix: 'frozen:', livenessCheckMs: 100, livenessTimeoutMs: 200 });
+    try {
+      const inbox = new Inbox();
+      await broker.subscribe('room', inbox.handler);
+      let resubscribed = 0;
+      broker.onResubscribed(() => (resubscribed += 1));
+      assert.equal(broker.isHealthy(), true);
+
+      await server.pause();
+      try {
+        await waitUntil(() => !broker.isHealthy());
+      } finally {
+        await server.resume();
+      }
+      await waitUntil(() => broker.isHealthy() && resubscribed === 1);
+      await pub.publish('frozen:room', 'after');
+      await inbox.until(1);
+      assert.deepEqual(inbox.texts, ['after']);
+    } finally {
+      await broker.close();
+      pub.disconnect();
+      sub.disconnect();
+      await server.stop();
+    }
+  });
+});
+
+async function waitUntil(check: () => boolean, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`not true within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
