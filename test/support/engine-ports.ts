@@ -34,3 +34,26 @@ export async function freeEnginePort(): Promise<number> {
   }
   throw new Error(`no free port in ${first}-${last} after 50 tries`);
 }
+
+/** `count` consecutive ports of the range nobody listens on right now (gateway i on first + i). */
+export async function freeEnginePortBlock(count: number): Promise<number> {
+  const [first, last] = enginePortRange();
+  for (let attempt = 0; attempt < 50; attempt += 1) {
+    const base = randomInt(first, last - count + 2);
+    const servers = [];
+    try {
+      for (let port = base; port < base + count; port += 1) {
+        const server = createServer();
+        servers.push(server);
+        server.listen(port, '127.0.0.1');
+        await once(server, 'listening');
+      }
+      return base;
+    } catch {
+      // one of them is taken: draw again
+    } finally {
+      for (const server of servers) server.close();
+    }
+  }
+  throw new Error(`no ${count} consecutive free ports in ${first}-${last} after 50 tries`);
+}
