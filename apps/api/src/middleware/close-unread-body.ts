@@ -24,7 +24,9 @@ export function closeUnreadBody(): Middleware {
     try {
       await next();
     } finally {
-      if (!ctx.req.complete && hasBody(ctx.req.headers)) {
+      // Only refusals: a stored upload may end before busboy took the last bytes after its
+      // closing boundary, and those few bytes are fine to read.
+      if (ctx.status >= 400 && !ctx.req.complete && hasBody(ctx.req.headers)) {
         ctx.set('Connection', 'close');
         lingerThenClose(ctx.req.socket);
       }
