@@ -9,9 +9,9 @@ import { freePort, startProcess, type RunningProcess } from '../support/cluster-
 import { freePortRange } from './e2e-helpers.ts';
 
 /**
- * The start command as an operator runs it, with its front door on an address of its own
- * (HOST=127.0.0.2), under the abuse and crashes the fault review found: forged tokens, a spoofed
- * X-Forwarded-For on the API port, a mail worker and an API killed with SIGKILL.
+ * The start command as an operator runs it, under the abuse and crashes the fault review found:
+ * forged tokens, a spoofed X-Forwarded-For on the API port, a mail worker and an API killed with
+ * SIGKILL.
  */
 describe('npm start: trusts only its front door and keeps serving through crashes', () => {
   let database: TestDatabase;
@@ -26,12 +26,11 @@ describe('npm start: trusts only its front door and keeps serving through crashe
     database = await createTestDatabase();
     smtp = await startSmtpSink();
     [port, apiPort, gatewayPort] = [await freePort(), await freePort(), await freePortRange(1)];
-    base = `http://127.0.0.2:${port}`;
+    base = `http://127.0.0.1:${port}`;
     cluster = startProcess('scripts/start.ts', {
       DATABASE_URL: database.url,
       REDIS_PREFIX: uniquePrefix('supervised'),
       SMTP_URL: smtp.url,
-      HOST: '127.0.0.2',
       PORT: String(port),
       API_PORT: String(apiPort),
       GATEWAY_COUNT: '1',
@@ -69,14 +68,6 @@ describe('npm start: trusts only its front door and keeps serving through crashe
     assert.equal(step2.code, 0, step2.msg);
     return step2.data.token as string;
   };
-
-  it('the front door listens on HOST; the API and the gateway on loopback only', async () => {
-    assert.equal(await listening('127.0.0.2', port), true);
-    assert.equal(await listening('127.0.0.1', apiPort), true);
-    assert.equal(await listening('127.0.0.2', apiPort), false);
-    assert.equal(await listening('127.0.0.1', gatewayPort), true);
-    assert.equal(await listening('127.0.0.2', gatewayPort), false);
-  });
 
   it('refuses a token signed with the secret settings.yaml once printed', async () => {
     const forged = await new SignJWT({ user_id: 'deadbeef00', username: 'nobody' })
@@ -135,6 +126,46 @@ describe('npm start: trusts only its front door and keeps serving through crashe
     if (!pid) throw new Error(`no start line for ${service}`);
     return pid;
   }
+});
+
+/** With the front door on an address of its own, what else listens where. */
+describe('npm start with HOST set: only the front door listens there; the API and gateways on loopback', () => {
+  let database: TestDatabase;
+  let cluster: RunningProcess;
+  const ports: number[] = [];
+
+  before(async () => {
+    database = await createTestDatabase();
+    ports.push(await freePort(), await freePort(), await freePortRange(1));
+    const [port, apiPort, gatewayPort] = ports;
+    cluster = startProcess('scripts/start.ts', {
+      DATABASE_URL: database.url,
+      REDIS_PREFIX: uniquePrefix('bound'),
+      EMAIL_VERIFICATION: 'false',
+      HOST: '127.0.0.2',
+      PORT: String(port),
+      API_PORT: String(apiPort),
+      GATEWAY_COUNT: '1',
+      GATEWAY_BASE_PORT: String(gatewayPort),
+      FRONT_DOOR: 'node',
+      LOG_LEVEL: 'warn',
+    });
+    await cluster.waitForLine('IM cluster is up', 90_000);
+  });
+  after(async () => {
+    await cluster?.stop();
+    await database?.drop();
+  });
+
+  it('binds the front door to HOST, the API and the gateway to 127.0.0.1 only', async () => {
+    const [port, apiPort, gatewayPort] = ports as [number, number, number];
+    assert.equal(await listening('127.0.0.2', port), true);
+    assert.equal(await listening('127.0.0.1', apiPort), true);
+    assert.equal(await listening('127.0.0.2', apiPort), false);
+    assert.equal(await listening('127.0.0.1', gatewayPort), true);
+    assert.equal(await listening('127.0.0.2', gatewayPort), false);
+    assert.equal((await fetch(`http://127.0.0.2:${port}/readyz`)).status, 200, 'the front door reaches the API on loopback');
+  });
 });
 
 function listening(host: string, port: number): Promise<boolean> {

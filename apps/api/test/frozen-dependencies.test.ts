@@ -10,9 +10,9 @@ import { startMariaDbServer, type TestMariaDbServer } from '../../../test/suppor
  * Redis or MariaDB stops answering without closing its connections (SIGSTOP: a stalled VM or
  * disk). Every request must still be answered, while the dependency is frozen: 1500 where it is
  * needed, normally where it is not, and /readyz 503 naming it. Private servers, so the shared
- * ones keep serving the other test files. A hang fails the test at its timeout.
+ * ones keep serving the other test files. A hang fails each test at its own timeout.
  */
-describe('the API with a frozen dependency', { timeout: 120_000 }, () => {
+describe('the API with a frozen dependency', () => {
   let redis: TestRedisServer;
   let mariadb: TestMariaDbServer;
   let api: TestApi;
@@ -36,7 +36,7 @@ describe('the API with a frozen dependency', { timeout: 120_000 }, () => {
   const readiness = () => call(api.url, '/readyz');
   const unavailable = (answer: Answer) => [answer.status, answer.code];
 
-  it('Redis frozen: login answers 1500, signed-in reads keep working, /readyz says redis is down; a logout still revokes', async () => {
+  it('Redis frozen: login answers 1500, signed-in reads keep working, /readyz says redis is down; a logout still revokes', { timeout: 60_000 }, async () => {
     const other = await registerAndLogin(api, 'other');
     await redis.pause();
     let answers;
@@ -63,7 +63,7 @@ describe('the API with a frozen dependency', { timeout: 120_000 }, () => {
     assert.equal((await readiness()).status, 200);
   });
 
-  it('MariaDB frozen: what needs MySQL answers 1500 and /readyz says mysql is down; all of it works after it thaws', async () => {
+  it('MariaDB frozen: what needs MySQL answers 1500 and /readyz says mysql is down; all of it works after it thaws', { timeout: 60_000 }, async () => {
     await mariadb.freeze();
     let answers;
     try {
