@@ -22,5 +22,13 @@ export {
   type HistoryReaderOptions,
 } from './history-queries.ts';
 export { toChatFrame, downloadPath, fileInfo, type FileRow } from './chat-frames.ts';
-export { createUserSummaryReader, type UserSummaryReader, type UserSummaryReaderOptions, type UserSummaryRow } from './user-summaries.ts';
+export {
+  createChatReader,
+  type ChatReader,
+  type ChatReaderOptions,
+  type ChatFile,
+  type ConversationHead,
+  type StoredFrame,
+  type UserSummaryRow,
+} from './chat-reader.ts';
 export { createMessageWriter, type MessageWriter, type MessageWriterOptions, type WriteResult } from './message-writer.ts';
