@@ -72,6 +72,7 @@ export function createHistoryReader(options: HistoryReaderOptions): HistoryReade
 }
 
 /** Runs one composed statement and returns its rows. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- rows of any statement; each caller names its row type
 export type Run = (query: Prisma.Sql) => Promise<any[]>;
 
 function viaPrisma(db: Db): Run {

@@ -77,7 +77,9 @@ async function waitForServer(port: number, child: ChildProcess, output: string[]
       await conn.end();
       return;
     } catch (err) {
-      if (Date.now() > deadline) throw new Error(`mariadbd on ${port} not ready: ${(err as Error).message}\n${output.join('').slice(-2000)}`);
+      if (Date.now() > deadline) {
+        throw new Error(`mariadbd on ${port} not ready: ${(err as Error).message}\n${output.join('').slice(-2000)}`, { cause: err });
+      }
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
   }

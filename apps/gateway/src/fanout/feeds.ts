@@ -134,7 +134,7 @@ export class Feeds {
       // Forget the conversation so the next join retries the subscription.
       if (this.entries.get(conversation) === entry) {
         this.entries.delete(conversation);
-        this.unsubscribe(channel);
+        void this.unsubscribe(channel);
       }
       logger.error({ err: errorFields(err), room: conversation }, 'room subscribe failed');
     });
