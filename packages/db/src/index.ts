@@ -1,11 +1,9 @@
 export { createDb, pingDb, type Db, type CreateDbOptions } from './create-db.ts';
-export { applyMigrations, readMigrations, pingServer, MigrationError, type MigrateResult } from './migrate.ts';
+export { applyMigrations, pingServer, type MigrateResult } from './migrate.ts';
 export { poolConfigFromUrl } from './connection-options.ts';
 export { Prisma } from './generated/client.ts';
 export type { User, ChatMessage, File } from './generated/client.ts';
 export {
-  messagesBySeq,
-  lastSeq,
   messageWithPeople,
   type NewChatMessage,
   type ChatMessageWithPeople,
