@@ -1,11 +1,12 @@
 import { createServer, type Server } from 'node:http';
-import { revocationChannel, type TokenRevocations, type TokenService } from '@im/auth';
+import type { TokenRevocations, TokenService } from '@im/auth';
 import type { Broker } from '@im/bus';
 import type { Config } from '@im/config';
 import type { ChatReader, MessageWriter } from '@im/db';
 import type { Logger } from '@im/logger';
 import type { Presence } from '@im/presence';
 import { CloseCode } from '@im/protocol';
+import type { ConnectionRegistry } from './connections/connection-registry.ts';
 import { errorFields } from './error-fields.ts';
 import { Feeds } from './fanout/feeds.ts';
 import { PresenceAnnouncer } from './fanout/presence-announcer.ts';
@@ -14,6 +15,7 @@ import { RecentFramesBudget } from './fanout/recent-frames.ts';
 import { httpRoutes } from './http/http-routes.ts';
 import type { GatewayMetrics } from './http/metrics.ts';
 import { CatchUp } from './sessions/catch-up.ts';
+import { RevocationWatch } from './sessions/revocation-watch.ts';
 import { Sessions } from './sessions/sessions.ts';
 import { UserDirectory } from './upgrade/user-directory.ts';
 
@@ -42,19 +44,71 @@ export interface Gateway {
 const GAP_WAIT_MS = 50;
 /** How often every feed checks MySQL for messages whose publish never arrived. */
 const TAIL_CHECK_MS = 5_000;
-/** The revocations channel: the API publishes it with the prefix, the broker adds ours. */
-const REVOCATIONS = revocationChannel('');
+
+/** The gateway's parts, wired once (see README "How a message travels"). */
+interface Parts {
+  feeds: Feeds;
+  announcer: PresenceAnnouncer;
+  sessions: Sessions;
+  revocationWatch: RevocationWatch;
+}
 
 /**
- * A gateway: the parts (feeds, publisher, sessions, catch-up) wired together, the HTTP server
- * that upgrades sockets, and what runs for the gateway as a whole: control subscriptions,
- * heartbeat, the periodic MySQL check, and drain.
+ * A gateway: its parts, the HTTP server that upgrades sockets, and what runs for the gateway as a
+ * whole: control subscriptions, heartbeat, the periodic MySQL check, and drain.
  */
 export function createGateway(deps: GatewayDeps): Gateway {
-  const { config, logger, reader, broker, presence, revocations, metrics } = deps;
-  const settings = config.gateway;
+  const { logger, broker, presence } = deps;
   let draining = false;
+  const parts = buildParts(deps, () => draining);
+  const { feeds, announcer, sessions, revocationWatch } = parts;
+  const server = createServer(httpRoutes({ metrics: deps.metrics, isReady: () => readiness(deps, draining) }));
+  server.on('upgrade', sessions.upgrade);
+  let timers: NodeJS.Timeout[] = [];
+  let unsubscribeResync: (() => void) | undefined;
 
+  return {
+    server,
+
+    async start() {
+      await revocationWatch.start();
+      presence.onReaped(({ room, userId, onlineCount }) => void announcer.leftById(room, userId, onlineCount));
+      presence.onResynced(({ room, userId, onlineCount, online }) =>
+        void (online ? announcer.joinedById(room, userId, onlineCount) : announcer.leftById(room, userId, onlineCount)),
+      );
+      await presence.start();
+      // After Redis comes back: fetch what pub/sub lost, and re-check tokens revoked meanwhile.
+      unsubscribeResync = broker.onResubscribed(() => {
+        logger.info('redis subscriptions restored; resyncing rooms from MySQL');
+        void feeds.resyncAll();
+        void revocationWatch.recheck();
+      });
+      const tailCheck = () => void feeds.resyncLagging().catch((err) => logger.warn({ err: errorFields(err) }, 'tail check failed'));
+      timers = [setInterval(() => heartbeat(sessions.registry), deps.config.gateway.heartbeat_ms), setInterval(tailCheck, TAIL_CHECK_MS)];
+      for (const timer of timers) timer.unref();
+    },
+
+    async drain() {
+      draining = true;
+      for (const timer of timers) clearInterval(timer);
+      sessions.registry.stop();
+      unsubscribeResync?.();
+      // Stop accepting. server.close()'s callback would wait for the upgraded sockets too, so
+      // it is not awaited: the sockets are closed below.
+      server.close();
+      server.closeIdleConnections();
+      await closeSockets(sessions);
+      const left = await presence.stop().catch(() => []);
+      await Promise.allSettled(left.map(({ room, userId, onlineCount }) => announcer.leftById(room, userId, onlineCount)));
+      await feeds.close();
+      await revocationWatch.stop();
+    },
+  };
+}
+
+function buildParts(deps: GatewayDeps, isDraining: () => boolean): Parts {
+  const { config, logger, reader, broker, presence, metrics } = deps;
+  const settings = config.gateway;
   const feeds = new Feeds({
     broker,
     source: reader,
@@ -85,103 +139,48 @@ export function createGateway(deps: GatewayDeps): Gateway {
     announcer,
     catchUp,
     messages: { reader, writer: deps.writer, publisher, presence, broker, feeds, logger, metrics, maxContentChars: settings.max_content_chars },
-    isDraining: () => draining,
+    isDraining,
   });
-  const { registry } = sessions;
+  return { feeds, announcer, sessions, revocationWatch: new RevocationWatch(broker, deps.revocations, sessions.registry) };
+}
 
-  const server = createServer(
-    httpRoutes({
-      metrics,
-      async isReady() {
-        const mysql = await reader.ping().then(
-          () => 'ok' as const,
-          () => 'down' as const,
-        );
-        const redis = broker.isHealthy() ? ('ok' as const) : ('down' as const);
-        return { ready: mysql === 'ok' && redis === 'ok' && !draining, checks: { mysql, redis } };
-      },
-    }),
+/** /readyz: MySQL answers, the bus subscriptions are up, and the gateway is not draining. */
+async function readiness({ reader, broker }: GatewayDeps, draining: boolean) {
+  const mysql = await reader.ping().then(
+    () => 'ok' as const,
+    () => 'down' as const,
   );
-  server.on('upgrade', sessions.upgrade);
+  const redis = broker.isHealthy() ? ('ok' as const) : ('down' as const);
+  return { ready: mysql === 'ok' && redis === 'ok' && !draining, checks: { mysql, redis } };
+}
 
-  // Logout on any API replica closes that token's sockets here.
-  const onRevoked = (payload: Buffer) => {
-    for (const connection of registry.withJti(payload.toString())) connection.close(CloseCode.TokenRevoked, 'logged out');
-  };
-  /** A logout published while our subscription was down was missed: ask Redis directly. */
-  async function recheckRevocations(): Promise<void> {
-    for (const jti of [...registry.jtis()]) {
-      if (!(await revocations.isRevoked(jti).catch(() => false))) continue;
-      for (const connection of registry.withJti(jti)) connection.close(CloseCode.TokenRevoked, 'logged out');
+/** Drops sockets that missed the last ping, pings the others. */
+function heartbeat(registry: ConnectionRegistry): void {
+  for (const connection of registry.all()) {
+    if (!connection.alive) {
+      connection.ws.terminate();
+      continue;
     }
+    connection.alive = false;
+    connection.ws.ping();
   }
-  /** Drops sockets that missed the last ping, pings the others. */
-  function beat(): void {
-    for (const connection of registry.all()) {
-      if (!connection.alive) {
-        connection.ws.terminate();
-        continue;
-      }
-      connection.alive = false;
-      connection.ws.ping();
-    }
-  }
+}
 
-  let heartbeat: NodeJS.Timeout | undefined;
-  let tailCheck: NodeJS.Timeout | undefined;
-  let unsubscribeResync: (() => void) | undefined;
-
-  return {
-    server,
-
-    async start() {
-      await broker.subscribe(REVOCATIONS, onRevoked);
-      presence.onReaped(({ room, userId, onlineCount }) => void announcer.leftById(room, userId, onlineCount));
-      presence.onResynced(({ room, userId, onlineCount, online }) =>
-        void (online ? announcer.joinedById(room, userId, onlineCount) : announcer.leftById(room, userId, onlineCount)),
-      );
-      await presence.start();
-      // After Redis comes back: fetch what pub/sub lost, and re-check tokens revoked meanwhile.
-      unsubscribeResync = broker.onResubscribed(() => {
-        logger.info('redis subscriptions restored; resyncing rooms from MySQL');
-        void feeds.resyncAll();
-        void recheckRevocations();
-      });
-      heartbeat = setInterval(beat, settings.heartbeat_ms);
-      tailCheck = setInterval(
-        () => void feeds.resyncLagging().catch((err) => logger.warn({ err: errorFields(err) }, 'tail check failed')),
-        TAIL_CHECK_MS,
-      );
-      heartbeat.unref();
-      tailCheck.unref();
-    },
-
-    async drain() {
-      draining = true;
-      clearInterval(heartbeat);
-      registry.stop();
-      clearInterval(tailCheck);
-      unsubscribeResync?.();
-      // Stop accepting. server.close()'s callback would wait for the upgraded sockets too, so
-      // it is not awaited: the sockets are closed below.
-      server.close();
-      server.closeIdleConnections();
-      await sessions.settle(5_000);
-      const sockets = [...registry.all()].map((connection) => connection.ws);
-      const closedAll = sockets.map(
-        (ws) => new Promise<void>((resolve) => (ws.readyState === ws.CLOSED ? resolve() : ws.once('close', () => resolve()))),
-      );
-      for (const ws of sockets) ws.close(CloseCode.ServiceRestart, 'gateway restarting: reconnect with last_id');
-      await Promise.race([Promise.all(closedAll), delay(3_000)]);
-      // Frames that arrived before the clients answered the close are stored too.
-      await sessions.settle(5_000);
-      for (const connection of registry.all()) connection.ws.terminate();
-      const left = await presence.stop().catch(() => []);
-      await Promise.allSettled(left.map(({ room, userId, onlineCount }) => announcer.leftById(room, userId, onlineCount)));
-      await feeds.close();
-      await broker.unsubscribe(REVOCATIONS, onRevoked).catch(() => {});
-    },
-  };
+/**
+ * Drain's middle: lets queued frames finish, tells every client to reconnect elsewhere (1012),
+ * stores what they send until they answer, then drops whoever is left.
+ */
+async function closeSockets(sessions: Sessions): Promise<void> {
+  await sessions.settle(5_000);
+  const sockets = [...sessions.registry.all()].map((connection) => connection.ws);
+  const closedAll = sockets.map(
+    (ws) => new Promise<void>((resolve) => (ws.readyState === ws.CLOSED ? resolve() : ws.once('close', () => resolve()))),
+  );
+  for (const ws of sockets) ws.close(CloseCode.ServiceRestart, 'gateway restarting: reconnect with last_id');
+  await Promise.race([Promise.all(closedAll), delay(3_000)]);
+  // Frames that arrived before the clients answered the close are stored too.
+  await sessions.settle(5_000);
+  for (const connection of sessions.registry.all()) connection.ws.terminate();
 }
 
 function delay(ms: number): Promise<void> {

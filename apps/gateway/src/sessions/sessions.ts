@@ -8,6 +8,7 @@ import type { Presence } from '@im/presence';
 import { AppError, CloseCode, errors, systemFrame } from '@im/protocol';
 import { Connection, ConnectionSocket, type ConnectionLimits, type SessionInfo } from '../connections/connection.ts';
 import { ConnectionRegistry } from '../connections/connection-registry.ts';
+import { preparedFramesSupported } from '../connections/prepared-frame.ts';
 import { errorFields } from '../error-fields.ts';
 import type { Feeds } from '../fanout/feeds.ts';
 import type { PresenceAnnouncer } from '../fanout/presence-announcer.ts';
@@ -57,6 +58,7 @@ export class Sessions {
   // counted by ConnectionSocket itself.
   private readonly onMessage: (this: WebSocket, raw: RawData, isBinary: boolean) => void;
   private readonly onClose: (this: WebSocket) => void;
+  private checkedPreparedFrames = false;
 
   constructor(private readonly options: SessionsOptions) {
     const { settings } = options;
@@ -111,6 +113,10 @@ export class Sessions {
   private opened(ws: ConnectionSocket, session: SessionInfo): void {
     const connection = new Connection(ws, session, this.limits, this.onShed);
     ws.connection = connection;
+    if (!this.checkedPreparedFrames) {
+      this.checkedPreparedFrames = true;
+      if (!preparedFramesSupported(ws)) this.options.logger.warn('ws internals changed: frames are framed per socket (slower); see prepared-frame.ts');
+    }
     this.options.metrics.connections.inc();
     this.registry.add(connection);
     ws.on('error', ignoreError);
