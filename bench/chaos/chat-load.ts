@@ -214,7 +214,6 @@ export class LoadClient {
     const sentAt = Date.now();
     const patience = this.options.patienceMs ?? 10_000;
     return new Promise<SendOutcome>((resolve) => {
-      let timer: NodeJS.Timeout | undefined;
       const finish = (outcome: SendOutcome, code?: number) => {
         clearTimeout(timer);
         this.waiters.delete(waiter);
@@ -237,7 +236,7 @@ export class LoadClient {
         return true;
       };
       this.waiters.add(waiter);
-      timer = setTimeout(() => finish('silent'), patience);
+      const timer = setTimeout(() => finish('silent'), patience);
       try {
         this.ws!.send(JSON.stringify({ msg_type: 4, content, client_msg_id: clientMsgId }));
       } catch {

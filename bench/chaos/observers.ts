@@ -48,7 +48,7 @@ export class ReadinessWatch {
   private async poll(target: { name: string; url: string }): Promise<void> {
     if (this.busy.has(target.name)) return;
     this.busy.add(target.name);
-    let status = 0;
+    let status: number;
     try {
       const response = await fetch(target.url, { signal: AbortSignal.timeout(3_000) });
       await response.body?.cancel();
@@ -163,7 +163,7 @@ export class HttpProbe {
 
   private async probe(): Promise<void> {
     const startedAt = Date.now();
-    let status = 0;
+    let status: number;
     let code: number | undefined;
     try {
       const response = await fetch(`${this.url}/api/users?limit=1`, {

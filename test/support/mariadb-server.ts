@@ -1,6 +1,6 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { createConnection } from 'mariadb';
@@ -31,16 +31,26 @@ export interface TestMariaDbServer {
   stop(): Promise<void>;
 }
 
-const MARIADBD = process.env.MARIADBD_BIN ?? '/usr/sbin/mariadbd';
+const INSTALL = ['/usr/bin/mariadb-install-db', '/usr/bin/mysql_install_db'].find(existsSync);
+const MARIADBD = ['/usr/sbin/mariadbd', '/usr/sbin/mysqld'].find(existsSync);
 // Small, so a test server costs little memory and disk on a shared machine.
 const SMALL = ['--innodb-buffer-pool-size=32M', '--innodb-log-file-size=8M', '--skip-log-bin', '--skip-name-resolve'];
 
-export async function startMariaDbServer(): Promise<TestMariaDbServer> {
+/** Why a private server cannot be started here (for `skip`), or undefined when it can. */
+export const mariaDbServerUnavailable = !INSTALL || !MARIADBD ? 'mariadb-install-db and mariadbd are not installed' : undefined;
+
+export interface MariaDbServerOptions {
+  /** Server options a running server cannot change, e.g. `--innodb-autoinc-lock-mode=2`. */
+  flags?: string[];
+}
+
+export async function startMariaDbServer(options: MariaDbServerOptions = {}): Promise<TestMariaDbServer> {
+  if (mariaDbServerUnavailable) throw new Error(mariaDbServerUnavailable);
   const dir = mkdtempSync(join(tmpdir(), 'im-mariadb-'));
   const datadir = join(dir, 'data');
   const user = userInfo().username;
   const install = spawnSync(
-    'mariadb-install-db',
+    INSTALL!,
     ['--no-defaults', `--datadir=${datadir}`, '--auth-root-authentication-method=normal', '--skip-test-db', `--user=${user}`, ...SMALL],
     { encoding: 'utf8' },
   );
@@ -56,8 +66,17 @@ export async function startMariaDbServer(): Promise<TestMariaDbServer> {
 
   const launch = async (): Promise<void> => {
     const proc = spawn(
-      MARIADBD,
-      ['--no-defaults', `--datadir=${datadir}`, `--port=${port}`, `--socket=${join(dir, 'mysqld.sock')}`, '--bind-address=127.0.0.1', `--user=${user}`, ...SMALL],
+      MARIADBD!,
+      [
+        '--no-defaults',
+        `--datadir=${datadir}`,
+        `--port=${port}`,
+        `--socket=${join(dir, 'mysqld.sock')}`,
+        '--bind-address=127.0.0.1',
+        `--user=${user}`,
+        ...SMALL,
+        ...(options.flags ?? []),
+      ],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
     child = proc;

@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { Config } from '@im/config';
-import type { Db, HistoryReader } from '@im/db';
+import type { Db, HistoryReader, RevocationLedger } from '@im/db';
 import type { Logger } from '@im/logger';
 import type { Storage } from '@im/storage';
 
@@ -19,6 +19,8 @@ export interface ApiDeps {
   /** Chat history reads, on a mariadb pool of their own (see createHistoryReader). */
   history: HistoryReader;
   redis: Redis;
+  /** Logged-out tokens in MySQL, the truth behind Redis's revocation cache (createRevocationLedger). */
+  revocationLedger: RevocationLedger;
   mail: { enqueue(mail: OutgoingMail): Promise<unknown> };
   storage: Storage;
 }

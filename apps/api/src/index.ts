@@ -20,12 +20,13 @@ try {
     connectionLimit: Math.max(2, Math.ceil(config.mysql.connection_limit / 2)),
     deadlines: config.mysql,
   });
+  const revocationLedger = createRevocationLedger({ url: config.mysql.url, deadlines: config.mysql });
   // Keeps Redis's revocation cache complete (rebuilt from MySQL after a Redis restart), so gateways
   // can trust it, and deletes expired revocations.
   const revocationUpkeep = startRevocationUpkeep({
     redis,
     prefix: config.redis.prefix,
-    ledger: createRevocationLedger(db),
+    ledger: revocationLedger,
     onError: (err) => logger.warn({ err: { message: (err as Error)?.message } }, 'revocation upkeep failed; retrying'),
     onEvent: (event) => logger.info(event, event.kind === 'rebuilt' ? 'revocation cache loaded from MySQL' : 'expired revocations deleted'),
   });
@@ -33,7 +34,7 @@ try {
   const mail = createMailQueue({ connection: redis, prefix: config.redis.prefix });
   const storage = createLocalStorage(config.upload.root);
 
-  const app = createApp({ config, logger, db, history, redis, mail, storage });
+  const app = createApp({ config, logger, db, history, redis, revocationLedger, mail, storage });
   // api_port, not the public port: that belongs to the front door (nginx or the start command's proxy).
   const server = app.listen(config.system.api_port, config.system.host);
   await new Promise<void>((resolve, reject) => {
@@ -51,6 +52,7 @@ try {
     revocationUpkeep.stop();
     await mail.close();
     await history.close();
+    await revocationLedger.close();
     await db.$disconnect();
     redis.disconnect();
   });

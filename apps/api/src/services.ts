@@ -6,7 +6,6 @@ import {
   type TokenRevocations,
   type TokenService,
 } from '@im/auth';
-import { createRevocationLedger } from '@im/db';
 import type { ApiDeps } from './deps.ts';
 import { createRateLimits, type RateLimits } from './rate-limits.ts';
 import { createTypePolicy, type TypePolicy } from './files/file-types.ts';
@@ -29,7 +28,7 @@ export function buildServices(deps: ApiDeps): ApiContext {
     redis,
     prefix,
     sharded: config.redis.sharded_pubsub,
-    ledger: createRevocationLedger(deps.db),
+    ledger: deps.revocationLedger,
     onError: (err) => deps.logger.warn({ err: { message: (err as Error)?.message } }, 'revocation not yet in Redis; retrying'),
   });
   return {

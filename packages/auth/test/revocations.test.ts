@@ -37,7 +37,10 @@ describe('revocations: Redis loses its data', () => {
     // The API holds the ledger; a gateway today reads the cache only.
     api = createRedisRevocations({ redis, prefix, ledger });
     gateway = createRedisRevocations({ redis, prefix });
-    await startRevocationUpkeep({ redis, prefix, ledger }).stop();
+    // What the API does at start: load the (empty) ledger, which marks the cache complete.
+    const upkeep = startRevocationUpkeep({ redis, prefix, ledger });
+    await upkeep.ready;
+    upkeep.stop();
   });
   after(async () => {
     const keys = await redis.keys(`${prefix}*`);

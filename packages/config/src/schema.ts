@@ -32,6 +32,10 @@ export const settingsSchema = z.object({
     connect_timeout_ms: deadlineMs,
     acquire_timeout_ms: deadlineMs,
     query_timeout_ms: deadlineMs,
+    /** Each gateway's message writer pool (commits are batched, several batches in flight). */
+    gateway_writer_connections: positiveInt,
+    /** Each gateway's chat reader pool: catch-up pages, gap fills, user lookups, files, readiness. */
+    gateway_reader_connections: positiveInt,
   }),
   redis: z.object({
     url: z.string().regex(/^rediss?:\/\//, 'must start with redis:// or rediss://'),

@@ -32,7 +32,8 @@ describe('the JWT secret', () => {
     const file = fileIn('race');
     const read = () =>
       new Promise<string>((done, fail) => {
-        const child = spawn(process.execPath, ['--import', 'tsx', '-e', "import('@im/config').then(({ loadConfig }) => console.log(loadConfig().jwt.secret))"], {
+        const source = `import(${JSON.stringify(new URL('../src/index.ts', import.meta.url).href)}).then(({ loadConfig }) => console.log(loadConfig().jwt.secret))`;
+        const child = spawn(process.execPath, ['--import', 'tsx', '-e', source], {
           env: { ...process.env, JWT_SECRET_FILE: file, JWT_SECRET: '' },
           cwd: projectRoot,
         });

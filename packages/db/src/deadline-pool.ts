@@ -38,7 +38,7 @@ export function createDeadlinePool(config: PoolConfig, queryTimeoutMs: number): 
   // Pool-level calls borrow a connection for one statement, as the driver's own pool.query does.
   const once =
     <M extends 'query' | 'execute' | 'batch'>(method: M) =>
-    async (...args: Parameters<PoolConnection[M]>): Promise<any> => {
+    async (...args: Parameters<PoolConnection[M]>): Promise<unknown> => {
       const conn = await getConnection();
       try {
         return await (conn[method] as (...a: unknown[]) => Promise<unknown>)(...args);

@@ -1,12 +1,10 @@
 export { createDb, pingDb, type Db, type CreateDbOptions } from './create-db.ts';
-export { applyMigrations, readMigrations, pingServer, MigrationError, type MigrateResult } from './migrate.ts';
+export { applyMigrations, pingServer, type MigrateResult } from './migrate.ts';
 export { poolConfigFromUrl, DEFAULT_MYSQL_DEADLINES, type MysqlDeadlines } from './connection-options.ts';
-export { createDeadlinePool, isMysqlUnavailable, MysqlDeadlineError, type DeadlinePool } from './deadline-pool.ts';
+export { isMysqlUnavailable } from './deadline-pool.ts';
 export { Prisma } from './generated/client.ts';
 export type { User, ChatMessage, File } from './generated/client.ts';
 export {
-  messagesBySeq,
-  lastSeq,
   messageWithPeople,
   type NewChatMessage,
   type ChatMessageWithPeople,
@@ -23,6 +21,14 @@ export {
   type HistoryReaderOptions,
 } from './history-queries.ts';
 export { toChatFrame, downloadPath, fileInfo, type FileRow } from './chat-frames.ts';
-export { createUserSummaryReader, type UserSummaryReader, type UserSummaryReaderOptions, type UserSummaryRow } from './user-summaries.ts';
+export {
+  createChatReader,
+  type ChatReader,
+  type ChatReaderOptions,
+  type ChatFile,
+  type ConversationHead,
+  type StoredFrame,
+  type UserSummaryRow,
+} from './chat-reader.ts';
 export { createMessageWriter, type MessageWriter, type MessageWriterOptions, type WriteResult } from './message-writer.ts';
-export { createRevocationLedger, type RevocationLedger, type RevokedToken } from './revocation-ledger.ts';
+export { createRevocationLedger, type RevocationLedger, type RevocationLedgerOptions, type RevokedToken } from './revocation-ledger.ts';

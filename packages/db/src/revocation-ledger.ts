@@ -1,4 +1,5 @@
-import type { Db } from './create-db.ts';
+import { DEFAULT_MYSQL_DEADLINES, poolConfigFromUrl, type MysqlDeadlines } from './connection-options.ts';
+import { createDeadlinePool } from './deadline-pool.ts';
 
 /** One revoked token: its `jti` and when it would have expired anyway. */
 export interface RevokedToken {
@@ -22,36 +23,58 @@ export interface RevocationLedger {
   sweepExpired(): Promise<number>;
 }
 
+export interface RevocationLedgerOptions {
+  /** `mysql://user:pass@host:port/db` */
+  url: string;
+  /** Logouts and cache rebuilds are rare: a connection or two. @default 2 */
+  connectionLimit?: number;
+  /** @default DEFAULT_MYSQL_DEADLINES (settings.yaml's) */
+  deadlines?: MysqlDeadlines;
+}
+
 /** Rows deleted per statement, so a sweep never holds many row locks at once. */
 const SWEEP_BATCH = 1_000;
 
 /**
- * The ledger in MySQL's `token_revocations`. Raw statements rather than Prisma's model queries:
- * the API loads the whole ledger before it says it is ready, and Prisma's query compiler would be
- * the slowest part of that start (see also accounts/find-user-by-email.ts in the API).
+ * The ledger in MySQL's `token_revocations`, on a small mariadb pool of its own with the request
+ * deadlines: the API holds one, and so can a gateway, which keeps no Prisma client.
  */
-export function createRevocationLedger(db: Db): RevocationLedger {
+export function createRevocationLedger(options: RevocationLedgerOptions): RevocationLedger & { close(): Promise<void> } {
+  const deadlines = options.deadlines ?? DEFAULT_MYSQL_DEADLINES;
+  const pool = createDeadlinePool(
+    // DATETIME(3) as UTC text both ways, as Prisma and the message writer store it.
+    { ...poolConfigFromUrl(options.url, options.connectionLimit ?? 2, deadlines), dateStrings: true },
+    deadlines.query_timeout_ms,
+  );
   return {
     async record({ jti, expiresAt }) {
-      await db.$executeRaw`INSERT IGNORE INTO token_revocations (jti, expires_at) VALUES (${jti}, ${expiresAt})`;
+      await pool.query('INSERT IGNORE INTO token_revocations (jti, expires_at) VALUES (?, ?)', [jti, utcText(expiresAt)]);
     },
     async has(jti) {
-      const rows = await db.$queryRaw<unknown[]>`SELECT 1 FROM token_revocations WHERE jti = ${jti} AND expires_at > ${new Date()}`;
+      const rows: unknown[] = await pool.query('SELECT 1 FROM token_revocations WHERE jti = ? AND expires_at > ?', [jti, utcText(new Date())]);
       return rows.length > 0;
     },
     async unexpired(afterJti, limit) {
-      return db.$queryRaw<RevokedToken[]>`
-        SELECT jti, expires_at AS expiresAt FROM token_revocations
-        WHERE jti > ${afterJti} AND expires_at > ${new Date()} ORDER BY jti LIMIT ${limit}`;
+      const rows: Array<{ jti: string; expires_at: string }> = await pool.query(
+        'SELECT jti, expires_at FROM token_revocations WHERE jti > ? AND expires_at > ? ORDER BY jti LIMIT ?',
+        [afterJti, utcText(new Date()), limit],
+      );
+      return rows.map((row) => ({ jti: row.jti, expiresAt: new Date(`${row.expires_at.replace(' ', 'T')}Z`) }));
     },
     async sweepExpired() {
-      const now = new Date();
+      const now = utcText(new Date());
       let total = 0;
       for (;;) {
-        const deleted = await db.$executeRaw`DELETE FROM token_revocations WHERE expires_at <= ${now} LIMIT ${SWEEP_BATCH}`;
-        total += deleted;
-        if (deleted < SWEEP_BATCH) return total;
+        const { affectedRows }: { affectedRows: number } = await pool.query('DELETE FROM token_revocations WHERE expires_at <= ? LIMIT ?', [now, SWEEP_BATCH]);
+        total += affectedRows;
+        if (affectedRows < SWEEP_BATCH) return total;
       }
     },
+    close: () => pool.end(),
   };
+}
+
+/** DATETIME(3) text in UTC. */
+function utcText(date: Date): string {
+  return date.toISOString().replace('T', ' ').replace('Z', '');
 }

@@ -5,7 +5,8 @@ import {
   createDb,
   createHistoryReader,
   createMessageWriter,
-  createUserSummaryReader,
+  createChatReader,
+  createRevocationLedger,
   DEFAULT_MYSQL_DEADLINES,
   isMysqlUnavailable,
   pingDb,
@@ -13,7 +14,7 @@ import {
   type HistoryReader,
   type MessageWriter,
   type NewChatMessage,
-  type UserSummaryReader,
+  type ChatReader,
 } from '../src/index.ts';
 import { applyMigrations } from '../src/migrate.ts';
 import { migrationsDir } from './test-database.ts';
@@ -30,7 +31,8 @@ describe('MySQL calls have deadlines', () => {
   let db: Db;
   let writer: MessageWriter;
   let history: HistoryReader;
-  let summaries: UserSummaryReader;
+  let reader: ChatReader;
+  let ledger: ReturnType<typeof createRevocationLedger>;
   const users = ['dddddddd01', 'dddddddd02'];
 
   before(async () => {
@@ -40,14 +42,15 @@ describe('MySQL calls have deadlines', () => {
     db = createDb({ url, connectionLimit: 2 });
     writer = createMessageWriter({ url });
     history = createHistoryReader({ url });
-    summaries = createUserSummaryReader({ url });
+    reader = createChatReader({ url, connectionLimit: 2 });
+    ledger = createRevocationLedger({ url });
     await db.user.createMany({
       data: users.map((userId, i) => ({ userId, email: `d${i}@example.com`, username: `d${i}`, passwordHash: 'x', avatar: 'a' })),
     });
   });
   after(async () => {
     await server?.thaw();
-    await Promise.allSettled([writer?.close(), history?.close(), summaries?.close(), db?.$disconnect()]);
+    await Promise.allSettled([writer?.close(), history?.close(), reader?.close(), ledger?.close(), db?.$disconnect()]);
     await server?.stop();
   });
 
@@ -69,7 +72,9 @@ describe('MySQL calls have deadlines', () => {
       pingDb(db),
       db.user.findMany(),
       history.findHistory({ conversation: 'group' }, { kind: 'after', afterId: 0n }, 20),
-      summaries.byIds(users),
+      reader.users(users),
+      reader.head('group'),
+      ledger.has('some-jti'),
       // A batch: every message of it fails at once, none waits for the others to be retried one by one.
       ...Array.from({ length: 20 }, (_, i) => writer.write(message(`frozen-${i}`))),
       writer.write(message('resent', 'client-1')),
@@ -109,7 +114,8 @@ describe('MySQL calls have deadlines', () => {
     }
     assertAllUnavailable(results);
     await pingDb(db);
-    assert.equal((await summaries.byIds(users)).length, 2);
+    assert.equal((await reader.users(users)).length, 2);
+    assert.equal(await ledger.has('some-jti'), false);
     assert.equal((await history.findHistory({ conversation: 'group' }, { kind: 'after', afterId: 0n }, 20)).count, 3);
     assert.equal((await writer.write(message('back'))).duplicate, false);
   });

@@ -13,4 +13,6 @@ export {
   type UserSummary,
   type StoredMessage,
 } from './frames.ts';
-export { CloseCode, shouldReconnect, type CloseCodeValue } from './close-codes.ts';
+export { CloseCode, type CloseCodeValue } from './close-codes.ts';
+/** @public for client code (the SDK of issue 12); the servers only send the codes. */
+export { shouldReconnect } from './close-codes.ts';

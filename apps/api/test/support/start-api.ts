@@ -7,7 +7,7 @@ import type { Server } from 'node:http';
 import { resolve } from 'node:path';
 import type { Redis } from 'ioredis';
 import { loadConfig, projectRoot, type Config, type LoadConfigOptions } from '@im/config';
-import { applyMigrations, createDb, createHistoryReader, type Db } from '@im/db';
+import { applyMigrations, createDb, createHistoryReader, createRevocationLedger, type Db } from '@im/db';
 import { createLogger } from '@im/logger';
 import { connectRedis } from '@im/runtime';
 import { createLocalStorage } from '@im/storage';
@@ -72,6 +72,7 @@ export async function startApi(options: StartApiOptions = {}): Promise<TestApi> 
   const redis = await connectRedis(config.redis.url, { name: 'api-test', deadlines: config.redis });
   const db = createDb({ url: config.mysql.url, connectionLimit: 5, deadlines: config.mysql });
   const history = createHistoryReader({ url: config.mysql.url, connectionLimit: 2, deadlines: config.mysql });
+  const revocationLedger = createRevocationLedger({ url: config.mysql.url, deadlines: config.mysql });
   const mails: OutgoingMail[] = [];
   const app = createApp({
     config,
@@ -79,6 +80,7 @@ export async function startApi(options: StartApiOptions = {}): Promise<TestApi> 
     db,
     history,
     redis,
+    revocationLedger,
     storage: createLocalStorage(uploadRoot),
     mail: { enqueue: async (mail) => void mails.push(mail) },
   });
@@ -103,6 +105,7 @@ export async function startApi(options: StartApiOptions = {}): Promise<TestApi> 
       }
       redis.disconnect();
       await history.close();
+      await revocationLedger.close();
       await db.$disconnect();
       if (database) await database.drop();
       if (!shared) await rm(uploadRoot, { recursive: true, force: true });
