@@ -1,5 +1,4 @@
 import { PrismaMariaDb } from '@prisma/adapter-mariadb';
-import type { Pool } from 'mariadb';
 import { PrismaClient } from './generated/client.ts';
 import { DEFAULT_MYSQL_DEADLINES, poolConfigFromUrl, type MysqlDeadlines } from './connection-options.ts';
 import { createDeadlinePool } from './deadline-pool.ts';
@@ -25,8 +24,9 @@ export function createDb({ url, connectionLimit = 10, deadlines = DEFAULT_MYSQL_
     { ...poolConfigFromUrl(url, connectionLimit, deadlines), prepareCacheLength: 0 },
     deadlines.query_timeout_ms,
   );
-  // The adapter takes any object with the pool's calls; it ends the pool on $disconnect.
-  const adapter = new PrismaMariaDb(pool as Pool, { disposeExternalPool: true });
+  // The adapter takes any object with the pool's calls (it pins its own copy of the driver, whose
+  // types differ from ours by version only); it ends the pool on $disconnect.
+  const adapter = new PrismaMariaDb(pool as unknown as ConstructorParameters<typeof PrismaMariaDb>[0], { disposeExternalPool: true });
   // 'minimal': an error's message is Prisma's own words only. The default quotes the calling
   // source lines with their file path, which then ended up in the logs of whoever logged it.
   return new PrismaClient({ adapter, errorFormat: 'minimal' });

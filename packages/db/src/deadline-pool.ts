@@ -107,4 +107,4 @@ export function isMysqlUnavailable(err: unknown): boolean {
 }
 
 const UNAVAILABLE_CODES = /^(ER_MYSQL_DEADLINE|ER_GET_CONNECTION_TIMEOUT|ER_CONNECTION_TIMEOUT|ER_SOCKET_UNEXPECTED_CLOSE|ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE)$/;
-const UNAVAILABLE_TEXT = /MySQL did not answer within|pool timeout: failed to retrieve a connection|Connection timeout: failed to create socket|socket has unexpectedly been closed|ECONNREFUSED|ECONNRESET/;
+const UNAVAILABLE_TEXT = /MySQL did not answer within|failed to retrieve a connection from pool|Connection timeout: failed to create socket|socket has unexpectedly been closed|ECONNREFUSED|ECONNRESET/;
