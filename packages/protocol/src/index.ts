@@ -13,4 +13,4 @@ export {
   type UserSummary,
   type StoredMessage,
 } from './frames.ts';
-export { CloseCode, shouldReconnect, type CloseCodeValue } from './close-codes.ts';
+export { CloseCode, shouldReconnect, needsNewLogin, type CloseCodeValue } from './close-codes.ts';
