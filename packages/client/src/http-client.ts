@@ -1,9 +1,9 @@
 import { ErrorCode } from '@im/protocol';
 import { ApiError } from './api-error.ts';
 import { uploadMultipart, type UploadOptions } from './upload.ts';
+import type { FetchLike } from './types.ts';
 
-/** The fetch function the SDK calls; `globalThis.fetch` in browsers and Node 20+. */
-export type FetchLike = (input: string, init?: RequestInit) => Promise<Response>;
+export type { FetchLike };
 
 export type QueryValue = string | number | boolean | undefined | null;
 

@@ -2,6 +2,9 @@ import type { ChatFrame, FileInfo, PresenceFrame, SystemFrame } from '@im/protoc
 
 export type { ChatFrame, FileInfo, PresenceFrame, SystemFrame };
 
+/** The fetch function the SDK calls; `globalThis.fetch` in browsers and Node 20+. */
+export type FetchLike = (input: string, init?: RequestInit) => Promise<Response>;
+
 /** A user as `GET /api/users` and registration answer it. */
 export interface PublicUser {
   user_id: string;

@@ -1,6 +1,6 @@
 import { ErrorCode } from '@im/protocol';
 import { ApiError } from './api-error.ts';
-import type { FetchLike } from './http-client.ts';
+import type { FetchLike } from './types.ts';
 
 /** Slice size of streamed (Node) uploads: progress granularity. */
 const UPLOAD_CHUNK_BYTES = 64 * 1024;
