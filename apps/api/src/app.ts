@@ -5,6 +5,7 @@ import type { ApiDeps } from './deps.ts';
 import { buildServices } from './services.ts';
 import { errorHandler } from './middleware/error-handler.ts';
 import { requestLogger } from './middleware/request-logger.ts';
+import { corsForOrigins } from './middleware/cors.ts';
 import { usersRouter } from './routes/users.ts';
 import { healthRouter } from './routes/health.ts';
 import { avatarsRouter } from './routes/avatars.ts';
@@ -21,6 +22,8 @@ export function createApp(deps: ApiDeps): Koa {
   app.silent = true;
 
   app.use(requestLogger(deps.logger));
+  // Before the error handler: error answers carry the CORS headers too, so a page can read them.
+  app.use(corsForOrigins(deps.config.gateway.allowed_origins));
   app.use(errorHandler(deps.logger));
   app.use(koaBody({ json: true, jsonStrict: true, jsonLimit: JSON_LIMIT, multipart: false, urlencoded: false, text: false }));
 
