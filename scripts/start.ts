@@ -15,6 +15,7 @@ import { checkMysql, connectRedis, exitWithMessage, StartupError } from '@im/run
 import { chooseFrontDoor, FrontDoorError, supportsErrorLogFlag, type FrontDoorChoice } from './cluster/front-door.ts';
 import { hostPort, nginxOptionsFromConfig, prepareNginxDirs, renderNginxConfig } from './cluster/nginx-config.ts';
 import { Supervisor, type ServiceSpec } from './cluster/supervisor.ts';
+import { webAppBuilt } from './cluster/static-files.ts';
 
 let config: Config;
 let frontDoor: FrontDoorChoice;
@@ -86,6 +87,7 @@ process.stderr.write(
     '',
     'IM cluster is up.',
     `  public       ${publicUrl}`,
+    `    web app    ${webAppBuilt(config.web.root) ? `${publicUrl}/  (${shown(config.web.root)})` : 'not built: run npm run build:web (npm run up builds it)'}`,
     `    API        ${publicUrl}/api  (health: ${publicUrl}/healthz, readiness: ${publicUrl}/readyz)`,
     `    chat       ${wsUrl}/api/chat_groups, ${wsUrl}/api/chat_private?target_id=…`,
     ...frontDoorLines(),

@@ -27,6 +27,8 @@ export interface NginxConfigOptions {
   maxFileBytes: number;
   /** gateway.heartbeat_ms; socket timeouts are three heartbeats, at least 75 s. */
   heartbeatMs: number;
+  /** web.root: the built web app served at `/`. */
+  webRoot: string;
   /**
    * Worker user when nginx starts as root (it would switch to `nobody` otherwise, who may not
    * reach the temp folders). Ignored by nginx when not root, so left out then.
@@ -56,9 +58,10 @@ export function renderNginxConfig(options: NginxConfigOptions, template = readFi
     client_max_body_size: String(options.maxFileBytes + MULTIPART_ROOM_BYTES),
     heartbeat_s: String(Math.round(options.heartbeatMs / 100) / 10),
     socket_timeout: `${socketTimeoutS}s`,
+    web_root: options.webRoot,
   };
   // Paths and addresses land unquoted in the config: one token each.
-  for (const name of ['pid_file', 'error_log', 'access_log', 'temp_dir', 'listen'] as const) {
+  for (const name of ['pid_file', 'error_log', 'access_log', 'temp_dir', 'listen', 'web_root'] as const) {
     if (!/^[^\s;{}'"$]+$/.test(values[name]!)) {
       throw new Error(`nginx config: ${name} must be one word without ';', quotes, '$' or braces: ${JSON.stringify(values[name])}`);
     }
@@ -87,6 +90,8 @@ export interface NginxPaths {
   /** @default `${system.host}:${system.port}` */
   listen?: string;
   user?: string;
+  /** @default web.root */
+  webRoot?: string;
 }
 
 /**
@@ -99,6 +104,8 @@ export const DEPLOY_NGINX_PATHS: Required<Omit<NginxPaths, 'user'>> = {
   errorLog: 'stderr',
   accessLog: '/var/log/im-cluster/nginx-access.log',
   listen: '8080',
+  // deploy/README.md installs into /opt/im-cluster and builds the app there.
+  webRoot: '/opt/im-cluster/apps/web/dist',
 };
 
 /** The cluster's nginx as settings.yaml describes it: gateways on base_port…, API on api_port. */
@@ -114,6 +121,7 @@ export function nginxOptionsFromConfig(config: Config, paths: NginxPaths, gatewa
     accessLog: paths.accessLog ?? resolve(paths.prefix, 'logs/access.log'),
     maxFileBytes: config.upload.max_file_bytes,
     heartbeatMs: config.gateway.heartbeat_ms,
+    webRoot: paths.webRoot ?? config.web.root,
     user: paths.user,
   };
 }

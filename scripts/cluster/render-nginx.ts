@@ -11,13 +11,16 @@ const usage = `usage: node --import tsx scripts/cluster/render-nginx.ts [options
 
   --deploy           the paths of deploy/systemd: prefix /var/lib/im-cluster/nginx, access log
                      /var/log/im-cluster/nginx-access.log, errors to stderr (journald), listen on
-                     every address at system.port; the options below override single paths
+                     every address at system.port, the app from /opt/im-cluster/apps/web/dist;
+                     the options below override single paths
   --prefix DIR       temp folders go under DIR/tmp; pid and access log default under DIR (default var/nginx)
   --listen ADDR      listen address (default system.host:system.port, e.g. 127.0.0.1:8080)
   --pid FILE         pid file (default DIR/nginx.pid)
   --error-log FILE   error log, or stderr (default stderr)
   --access-log FILE  access log (default DIR/logs/access.log)
   --user NAME        worker user when nginx starts as root (default: none)
+  --web-root DIR     the built web app served at / (default web.root; with --deploy
+                     /opt/im-cluster/apps/web/dist)
   --out FILE         write there instead of stdout
 `;
 
@@ -32,6 +35,7 @@ try {
       'error-log': { type: 'string' },
       'access-log': { type: 'string' },
       user: { type: 'string' },
+      'web-root': { type: 'string' },
       out: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -57,6 +61,7 @@ const text = renderNginxConfig(
     errorLog: args['error-log'] ?? preset?.errorLog,
     accessLog: args['access-log'] ?? preset?.accessLog,
     user: args.user,
+    webRoot: args['web-root'] ? resolve(args['web-root']) : preset?.webRoot,
   }),
 );
 if (args.out) writeFileSync(args.out, text);

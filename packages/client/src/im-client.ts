@@ -125,6 +125,14 @@ export class ImClient extends Emitter<ImClientEvents> {
     }
   }
 
+  /**
+   * Forgets the session here without asking the server: for a token the server already refused
+   * (a socket closed with 4001/4002). `expired` tells 'session' listeners it ended by itself.
+   */
+  forgetSession(expired = true): void {
+    this.endSession(expired);
+  }
+
   /** A path the server answers relative to its root (`uploads/avatar/…`) as a URL for `<img>`. */
   assetUrl(path: string): string {
     if (/^(https?:|blob:|data:)/.test(path)) return path;

@@ -63,6 +63,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
   }
   settings.email.outbox_dir = resolveFromRoot(settings.email.outbox_dir);
   settings.upload.root = resolveFromRoot(settings.upload.root);
+  settings.web.root = resolveFromRoot(settings.web.root);
   return deepFreeze({ ...settings, configFile: file });
 }
 
