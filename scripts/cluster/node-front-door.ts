@@ -4,7 +4,7 @@ import type { Duplex } from 'node:stream';
 import { createProxyServer } from 'http-proxy-3';
 import type { Logger } from '@im/logger';
 import type { Upstream } from './nginx-config.ts';
-import { createStaticFiles, isAppRequest } from './static-files.ts';
+import { createStaticFiles, isAppPath } from './static-files.ts';
 
 /** The paths the gateways serve; everything else belongs to the API. */
 export const CHAT_PATHS: ReadonlySet<string> = new Set(['/api/chat_groups', '/api/chat_private']);
@@ -32,8 +32,8 @@ export interface NodeFrontDoor {
  * deploy/nginx/im-cluster.conf.template, on the public port. WebSocket handshakes go to the gateway
  * with the fewest open sockets; one that refuses the connection, times out or answers 502/503 is
  * passed over for `failTimeoutMs` and the handshake tries the next, as nginx's
- * `proxy_next_upstream` does. Plain HTTP goes to the API through http-proxy-3, except GETs of the
- * web app (static-files.ts). Headers pass as the client sent them (Origin, Sec-WebSocket-*, the
+ * `proxy_next_upstream` does. Plain HTTP goes to the API through http-proxy-3, except the web
+ * app's paths (static-files.ts). Headers pass as the client sent them (Origin, Sec-WebSocket-*, the
  * query), plus X-Forwarded-For/-Proto and X-Real-IP.
  * Logs name paths and upstreams, never a query string: tokens travel there.
  */
@@ -61,7 +61,7 @@ export function createNodeFrontDoor(options: NodeFrontDoorOptions): NodeFrontDoo
 
   const server = createServer((req, res) => {
     const path = pathOf(req);
-    if (staticFiles && isAppRequest(req.method, path)) {
+    if (staticFiles && isAppPath(path)) {
       staticFiles(req, res);
       return;
     }

@@ -7,7 +7,8 @@ import sirv from 'sirv';
  * The web app at `/`, the way both front doors serve it (deploy/nginx/im-cluster.conf.template
  * does the same in nginx): paths the API owns go to the API; a GET or HEAD for anything else is
  * a file of the built app (apps/web/dist), or index.html when no file matches and the path has
- * no extension (the app routes itself: "SPA fallback").
+ * no extension (the app routes itself: "SPA fallback"). Other methods there answer 405, as
+ * nginx's static module does.
  *
  * Caching: Vite names everything under /assets/ by its content hash, so those are cached for a
  * year (`immutable`); index.html and the few unhashed files are revalidated on every load
@@ -28,9 +29,9 @@ export function webAppBuilt(root: string): boolean {
   return existsSync(join(root, 'index.html'));
 }
 
-/** Whether this request is for the web app rather than the API. */
-export function isAppRequest(method: string | undefined, path: string): boolean {
-  return (method === 'GET' || method === 'HEAD') && !API_PATHS.test(path);
+/** Whether this path belongs to the web app rather than the API. */
+export function isAppPath(path: string): boolean {
+  return !API_PATHS.test(path);
 }
 
 export type StaticHandler = (req: IncomingMessage, res: ServerResponse) => void;
@@ -48,10 +49,16 @@ export function createStaticFiles(root: string): StaticHandler {
       res.setHeader('X-Content-Type-Options', 'nosniff');
     },
   });
-  return (req, res) =>
+  return (req, res) => {
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.writeHead(405, { allow: 'GET, HEAD', 'content-type': 'text/plain; charset=utf-8' });
+      res.end('Method not allowed\n');
+      return;
+    }
     serve(req, res, () => {
       const built = webAppBuilt(root);
       res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': REVALIDATE });
       res.end(built ? 'Not found\n' : `The web app is not built: run \`npm run build:web\` (it goes to ${root}).\n`);
     });
+  };
 }

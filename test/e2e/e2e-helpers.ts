@@ -2,6 +2,8 @@ import { request } from 'node:http';
 import { createServer, connect } from 'node:net';
 import { once } from 'node:events';
 import { randomInt } from 'node:crypto';
+import { ImClient } from '@im/client';
+import { signUpWith } from '../support/cluster.ts';
 
 /**
  * `count` consecutive free ports (the start command puts gateway i on base + i). Drawn below
@@ -45,15 +47,7 @@ let counter = 0;
 /** Registers and logs in through `base` (email verification off): the token a browser would hold. */
 export async function signUp(base: string, label: string) {
   counter += 1;
-  const tag = `${label}${counter}${Math.random().toString(36).slice(2, 7)}`;
-  const account = { email: `${tag}@example.com`, username: tag, password: `pw-${tag}-long` };
-  const post = async (path: string, body: unknown) =>
-    (await fetch(base + path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })).json();
-  const registered = await post('/api/users/register', account);
-  if (registered.code !== 0) throw new Error(`register failed: ${registered.msg}`);
-  const login = await post('/api/users/login', { email: account.email, password: account.password });
-  if (login.code !== 0) throw new Error(`login failed: ${login.msg}`);
-  return { ...account, userId: registered.data.user_id as string, token: login.data.token as string };
+  return signUpWith(new ImClient({ baseUrl: base }), `${label}${counter}${Math.random().toString(36).slice(2, 7)}`);
 }
 
 /** A GET from a chosen loopback address (127.0.0.2 …), to tell the client apart from the proxy. */

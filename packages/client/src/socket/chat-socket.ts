@@ -56,10 +56,11 @@ export interface ChatSocketOptions {
   /** The current token, read at every (re)connect; undefined stops with `needsLogin`. */
   token: () => string | undefined;
   /**
-   * How the token travels: the `Authorization` query value (what browsers can do), or the
-   * subprotocols `bearer, <jwt>` (keeps it out of URLs). @default 'query'
+   * How the token travels: the `Authorization` query value (what browsers can do), the
+   * subprotocols `bearer, <jwt>` (keeps it out of URLs), or `header`: nowhere the SDK writes, for
+   * a `createWebSocket` that sends an Authorization header itself (Node only). @default 'query'
    */
-  tokenIn?: 'query' | 'subprotocol';
+  tokenIn?: 'query' | 'subprotocol' | 'header';
   /** The WebSocket class: `globalThis.WebSocket` by default; in Node 20 pass `ws`'s. */
   WebSocket?: WebSocketConstructor;
   /** Builds each socket instead of `new WebSocket(url, protocols)` (Node: headers, Origin). */
@@ -291,10 +292,14 @@ export class ChatSocket extends Emitter<ChatSocketEvents> {
     return { clientMsgId, acked: promise };
   }
 
-  /** Sends a frame as it is, untracked (tests of hostile input; nothing is resent). */
-  sendRaw(text: string): void {
-    if (!this.ws || this.ws.readyState !== OPEN) throw new Error('ChatSocket: not connected');
+  /**
+   * Sends a frame as it is, untracked: nothing is resent (tests of hostile input). Like
+   * WebSocket.send after a close, it is dropped when not connected; answers whether it went out.
+   */
+  sendRaw(text: string): boolean {
+    if (!this.ws || this.ws.readyState !== OPEN) return false;
     this.ws.send(text);
+    return true;
   }
 
   /** Part 2: "typing…" in a conversation; dropped when not connected (it is only a hint). */
@@ -337,7 +342,7 @@ export class ChatSocket extends Emitter<ChatSocketEvents> {
     let ws: WebSocketLike;
     try {
       ws = this.options.createWebSocket
-        ? this.options.createWebSocket(url, protocols)
+        ? this.options.createWebSocket(url, protocols, token)
         : new (this.options.WebSocket ?? platformWebSocket()!)(url, protocols);
     } catch (err) {
       // A malformed URL is not going to get better.
@@ -359,12 +364,12 @@ export class ChatSocket extends Emitter<ChatSocketEvents> {
     if (endpoint.kind === 'private') query.set('target_id', endpoint.targetId);
     const lastId = this.lastIds.get('');
     if (endpoint.kind !== 'chat' && lastId !== undefined) query.set('last_id', String(lastId));
-    const viaQuery = (this.options.tokenIn ?? 'query') === 'query';
-    if (viaQuery) query.set('Authorization', `bearer ${token}`);
+    const tokenIn = this.options.tokenIn ?? 'query';
+    if (tokenIn === 'query') query.set('Authorization', `bearer ${token}`);
     const search = query.toString().replace(/\+/g, '%20');
     return {
       url: `${this.options.url.replace(/^http/, 'ws').replace(/\/$/, '')}${path}${search ? `?${search}` : ''}`,
-      protocols: viaQuery ? undefined : ['bearer', token],
+      protocols: tokenIn === 'subprotocol' ? ['bearer', token] : undefined,
     };
   }
 

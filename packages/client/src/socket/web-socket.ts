@@ -19,8 +19,11 @@ export interface WebSocketLike {
 /** `new WebSocket(url, protocols)`: pass `ws`'s class in Node 20, nothing in browsers. */
 export type WebSocketConstructor = new (url: string, protocols?: string | string[]) => WebSocketLike;
 
-/** For clients that must build the socket themselves (Node: extra headers, an Origin, an agent). */
-export type WebSocketFactory = (url: string, protocols: string[] | undefined) => WebSocketLike;
+/**
+ * For clients that must build the socket themselves (Node: extra headers, an Origin, an agent).
+ * `token` is there for `tokenIn: 'header'`, where the factory sends it as a header itself.
+ */
+export type WebSocketFactory = (url: string, protocols: string[] | undefined, token: string) => WebSocketLike;
 
 /** The platform's WebSocket: `globalThis.WebSocket` (browsers, Node 22+), else undefined. */
 export function platformWebSocket(): WebSocketConstructor | undefined {
