@@ -27,8 +27,11 @@ export interface ImClientOptions {
   createWebSocket?: WebSocketFactory;
 }
 
-/** Socket options ImClient fills in itself. */
-export type SocketOptions = Omit<ChatSocketOptions, 'url' | 'endpoint' | 'token' | 'selfId' | 'checkToken'>;
+/** Socket options ImClient fills in itself (`url` defaults to the baseUrl's ws:// origin). */
+export type SocketOptions = Omit<ChatSocketOptions, 'url' | 'endpoint' | 'token' | 'selfId' | 'checkToken'> & {
+  /** Another place for this socket (a gateway's own port, a separate chat host). */
+  url?: string;
+};
 
 export interface ImClientEvents extends Record<string, unknown[]> {
   /** Signed in (login) or out (logout, or the server refused the token: `expired` true). */
@@ -162,7 +165,7 @@ export class ImClient extends Emitter<ImClientEvents> {
       WebSocket: this.options.WebSocket,
       createWebSocket: this.options.createWebSocket,
       ...options,
-      url: wsOrigin(this.http.baseUrl),
+      url: options.url ?? wsOrigin(this.http.baseUrl),
       endpoint,
       token: () => this.token,
       selfId: this.user?.user_id,
