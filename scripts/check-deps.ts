@@ -78,6 +78,6 @@ function* sourceFiles(dir: string): Generator<string> {
     if (name === 'generated' || name === 'node_modules') continue;
     const path = join(dir, name);
     if (statSync(path).isDirectory()) yield* sourceFiles(path);
-    else if (name.endsWith('.ts')) yield path;
+    else if (name.endsWith('.ts') || name.endsWith('.tsx')) yield path;
   }
 }
