@@ -242,8 +242,14 @@ test('the web app: two people on two gateways chat, send an image and survive a 
     await seeMessage(bob, 'Hello Bob, this is Alice');
     await say(bob, '你好 Alice！我是 Bob');
     await seeMessage(alice, '你好 Alice！我是 Bob');
-    // Alice saw Bob come online (Part 1 join frames).
-    await alice.page.getByRole('button', { name: `${bob.username} (${en['chat.online']})` }).waitFor();
+    // Alice saw Bob come online (Part 1 join frames); his avatar loads in a plain <img>.
+    const bobEntry = alice.page.getByRole('button', { name: `${bob.username} (${en['chat.online']})` });
+    await bobEntry.waitFor();
+    const avatar = await bobEntry.locator('img.avatar').evaluate(async (img: HTMLImageElement) => {
+      await img.decode();
+      return { width: img.naturalWidth, path: new URL(img.src).pathname };
+    });
+    assert.ok(avatar.width > 0 && avatar.path.startsWith('/uploads/avatar/'), JSON.stringify(avatar));
     assert.deepEqual(await shownTexts(alice), ['Hello Bob, this is Alice', '你好 Alice！我是 Bob']);
     assert.deepEqual(await shownTexts(bob), await shownTexts(alice));
   });
