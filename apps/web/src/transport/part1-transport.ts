@@ -1,5 +1,6 @@
 import {
   ApiError,
+  backoffDelay,
   GROUP_CONVERSATION,
   privateConversation,
   type ChatFrame,
@@ -90,35 +91,70 @@ export function createPart1Transport(im: ImClient, store: ChatStore): ChatTransp
     else store.connection.value = { state: 'open' };
   }
 
+  /**
+   * The first page of a conversation, tried until it comes (the server or the network may be
+   * down when the app opens); the banner says "reconnecting" meanwhile. A refused token ends the
+   * session instead (the SDK reports it).
+   */
   async function loadFirstPage(state: ConversationState, load: (limit: number) => Promise<{ list: ChatFrame[] }>): Promise<number> {
-    const page = await load(HISTORY_PAGE);
+    let page: { list: ChatFrame[] } | undefined;
+    let attempt = 0;
+    for (; !page; attempt += 1) {
+      try {
+        page = await load(HISTORY_PAGE);
+      } catch (err) {
+        if (stopped || (err instanceof ApiError && err.needsLogin)) throw err;
+        const delayMs = backoffDelay(attempt);
+        store.connection.value = { state: 'reconnecting', retryAt: Date.now() + delayMs };
+        await new Promise((resolve) => setTimeout(resolve, delayMs));
+        if (stopped) throw err;
+      }
+    }
+    if (attempt > 1) showConnection();
     store.addMessages(state.id, page.list.map((frame) => ({ ...frame, conversation: state.id })));
     state.hasOlder.value = page.list.length === HISTORY_PAGE;
     state.loaded.value = true;
     return page.list.reduce((max, frame) => Math.max(max, frame.id), 0);
   }
 
+  /** Conversations whose first page is being loaded: a second click does not load it twice. */
+  const opening = new Set<ConversationId>();
+
   async function openGroup(): Promise<void> {
     const state = store.conversation(GROUP_CONVERSATION, { kind: 'group' });
     store.open(GROUP_CONVERSATION);
-    if (sockets.has(GROUP_CONVERSATION)) return;
-    // The newest id in history is where the socket resumes: nothing sent meanwhile is missed.
-    const lastId = await loadFirstPage(state, (limit) => im.history.group({ limit }));
-    if (stopped || sockets.has(GROUP_CONVERSATION)) return;
-    follow(GROUP_CONVERSATION, im.groupSocket({ lastId }));
+    if (sockets.has(GROUP_CONVERSATION) || opening.has(GROUP_CONVERSATION)) return;
+    opening.add(GROUP_CONVERSATION);
+    try {
+      // The newest id in history is where the socket resumes: nothing sent meanwhile is missed.
+      const lastId = await loadFirstPage(state, (limit) => im.history.group({ limit }));
+      if (!stopped && !sockets.has(GROUP_CONVERSATION)) follow(GROUP_CONVERSATION, im.groupSocket({ lastId }));
+    } catch {
+      // Stopped, or the session ended: nothing left to show.
+    } finally {
+      opening.delete(GROUP_CONVERSATION);
+    }
   }
 
   async function openPrivate(peer: PublicUser): Promise<ConversationId> {
     const id = privateConversation(me.user_id, peer.user_id);
     const state = store.conversation(id, { kind: 'private', peer });
     store.open(id);
-    if (sockets.has(id)) return id;
-    let lastId: number;
-    if (state.loaded.value) lastId = state.messages.value.at(-1)?.id ?? 0;
-    else lastId = await loadFirstPage(state, (limit) => im.history.private({ targetId: peer.user_id, limit }));
-    if (stopped || sockets.has(id)) return id;
-    follow(id, im.privateSocket(peer.user_id, { lastId }));
-    closeOldPrivateSockets(id);
+    if (sockets.has(id) || opening.has(id)) return id;
+    opening.add(id);
+    try {
+      const lastId = state.loaded.value
+        ? (state.messages.value.at(-1)?.id ?? 0)
+        : await loadFirstPage(state, (limit) => im.history.private({ targetId: peer.user_id, limit }));
+      if (!stopped && !sockets.has(id)) {
+        follow(id, im.privateSocket(peer.user_id, { lastId }));
+        closeOldPrivateSockets(id);
+      }
+    } catch {
+      // Stopped, or the session ended.
+    } finally {
+      opening.delete(id);
+    }
     return id;
   }
 
@@ -145,6 +181,8 @@ export function createPart1Transport(im: ImClient, store: ChatStore): ChatTransp
       const page = state.kind === 'group' ? await im.history.group(input) : await im.history.private({ ...input, targetId: state.peer!.user_id });
       store.addMessages(id, page.list.map((frame) => ({ ...frame, conversation: id })));
       state.hasOlder.value = page.list.length === HISTORY_PAGE;
+    } catch {
+      // The button stays: scrolling up or pressing it tries again.
     } finally {
       state.loadingOlder.value = false;
     }
@@ -217,8 +255,13 @@ export function createPart1Transport(im: ImClient, store: ChatStore): ChatTransp
   }
 
   async function loadMorePeople(): Promise<void> {
+    let page;
+    try {
+      page = await im.accounts.list({ limit: PEOPLE_PAGE, page: peoplePage + 1, sort: 'username asc' });
+    } catch {
+      return; // "More people" stays; people who come online are added from presence anyway.
+    }
     peoplePage += 1;
-    const page = await im.accounts.list({ limit: PEOPLE_PAGE, page: peoplePage, sort: 'username asc' });
     const known = new Set(store.people.value.map((p) => p.user_id));
     store.people.value = [...store.people.value, ...page.list.filter((p) => !known.has(p.user_id))];
     store.peopleTotal.value = page.count;
@@ -236,6 +279,7 @@ export function createPart1Transport(im: ImClient, store: ChatStore): ChatTransp
       await Promise.all([openGroup(), loadMorePeople()]);
     },
     stop() {
+      if (stopped) return;
       stopped = true;
       window.removeEventListener('online', onOnline);
       clearInterval(pollTimer);

@@ -21,7 +21,8 @@ function SignedIn() {
   const store = useMemo(() => createChatStore(), []);
   const transport = useMemo(() => createTransport(im, store), [store]);
   useEffect(() => {
-    void transport.start();
+    // Every failure inside is shown in the store (the connection banner) or ends the session.
+    void transport.start().catch(() => {});
     return () => {
       transport.stop();
       releaseMedia();

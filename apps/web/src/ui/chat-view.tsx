@@ -10,6 +10,15 @@ import { LanguageSwitch } from './language-switch.tsx';
 import { Sidebar } from './sidebar.tsx';
 
 /**
+ * Closes the sockets first: the logout closes them on the server too (4001), and that must not
+ * read as "your session ended". Signed out here even when the server cannot be reached.
+ */
+function signOut(transport: ChatTransport): void {
+  transport.stop();
+  im.logout().catch(() => {});
+}
+
+/**
  * The signed-in screen: conversations and people on the left, the open conversation on the
  * right. On a phone-sized screen one of the two fills it (`data-pane`), with a back button.
  */
@@ -36,7 +45,7 @@ export function ChatView({ store, transport }: { store: ChatStore; transport: Ch
           <span class="me-name">{me.user_name}</span>
         </div>
         <LanguageSwitch />
-        <button type="button" class="link" onClick={() => void im.logout()}>
+        <button type="button" class="link" onClick={() => signOut(transport)}>
           {t('chat.logout')}
         </button>
       </header>

@@ -9,9 +9,11 @@ export function Composer({ state, transport }: { state: ConversationState; trans
   const [error, setError] = useState('');
   const files = useRef<HTMLInputElement>(null);
 
+  // Until the conversation's history is in, there is no connection to send on yet.
+  const ready = state.loaded.value;
   const send = () => {
     const content = text.trim();
-    if (!content) return;
+    if (!content || !ready) return;
     try {
       transport.sendText(state.id, content);
       setText('');
@@ -29,7 +31,7 @@ export function Composer({ state, transport }: { state: ConversationState; trans
         send();
       }}
     >
-      <button type="button" class="attach" aria-label={t('chat.attach')} title={t('chat.attach')} onClick={() => files.current?.click()}>
+      <button type="button" class="attach" aria-label={t('chat.attach')} title={t('chat.attach')} disabled={!ready} onClick={() => files.current?.click()}>
         <svg viewBox="0 0 24 24" width="20" height="20" aria-hidden="true">
           <path
             d="M16.5 6.5 8.9 14.1a1.9 1.9 0 0 0 2.7 2.7l7.8-7.8a3.8 3.8 0 0 0-5.4-5.4L6.2 11.4a5.7 5.7 0 0 0 8.1 8.1l6.2-6.2"
@@ -65,7 +67,7 @@ export function Composer({ state, transport }: { state: ConversationState; trans
           }
         }}
       />
-      <button type="submit" class="primary" disabled={!text.trim()}>
+      <button type="submit" class="primary" disabled={!text.trim() || !ready}>
         {t('chat.send')}
       </button>
       {error && (
