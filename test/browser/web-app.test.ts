@@ -254,11 +254,37 @@ test('the web app: two people on two gateways chat, send an image and survive a 
     assert.deepEqual(await shownTexts(bob), await shownTexts(alice));
   });
 
-  await step('Alice sends an image with upload progress; both see it inline', async () => {
-    const png = new PNG({ width: 96, height: 64 });
-    for (let i = 0; i < png.data.length; i += 4) png.data.set([(i / 4) % 96 * 2, 120, 200, 255], i);
+  await step('Alice sends an image (its upload shows progress); both see it inline', async () => {
+    // A sunset-coloured gradient with noise in the low bits, so it does not compress to nothing.
+    const png = new PNG({ width: 320, height: 200 });
+    for (let y = 0; y < 200; y += 1) {
+      for (let x = 0; x < 320; x += 1) {
+        const i = (y * 320 + x) * 4;
+        const noise = () => Math.floor(Math.random() * 16);
+        png.data.set([190 + Math.floor(x / 8) + noise(), 80 + Math.floor(y / 2) + noise(), 60 + noise(), 255], i);
+      }
+    }
     const buffer = PNG.sync.write(png);
+    // A slow uplink (Chromium's own throttling) so the upload takes a moment and its progress shows.
+    const cdp = await alice.context.newCDPSession(alice.page);
+    await cdp.send('Network.enable');
+    await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: buffer.length / 2 });
     await alice.page.locator('input[type="file"]').setInputFiles({ name: 'sunset.png', mimeType: 'image/png', buffer });
+    const label = en['chat.uploading'].replace('{name}', 'sunset.png');
+    await alice.page.getByRole('progressbar', { name: label }).waitFor();
+    // Part of the way: XMLHttpRequest reports the bytes as they leave.
+    await alice.page.waitForFunction(
+      (name) => {
+        const bar = document.querySelector(`progress[aria-label="${name}"]`) as HTMLProgressElement | null;
+        return bar !== null && bar.value > 0 && bar.value < bar.max;
+      },
+      label,
+      { timeout: 10_000, polling: 20 },
+    );
+    await shot(alice, '03-upload-progress.png');
+    await alice.page.getByRole('progressbar', { name: label }).waitFor({ state: 'detached', timeout: 20_000 });
+    await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: -1 });
+    await cdp.detach();
     for (const p of [alice, bob]) {
       const image = messageList(p).locator('img.chat-image[alt="sunset.png"]');
       await image.waitFor({ timeout: 20_000 });
@@ -266,11 +292,11 @@ test('the web app: two people on two gateways chat, send an image and survive a 
         await img.decode();
         return { width: img.naturalWidth, height: img.naturalHeight, src: img.src.slice(0, 5) };
       });
-      assert.deepEqual(size, { width: 96, height: 64, src: 'blob:' }, `${p.label} sees the picture itself`);
+      assert.deepEqual(size, { width: 320, height: 200, src: 'blob:' }, `${p.label} sees the picture itself`);
     }
     await say(alice, 'A picture from my window');
     await seeMessage(bob, 'A picture from my window');
-    await shot(alice, '03-group-chat-with-image.png');
+    await shot(alice, '04-group-chat-with-image.png');
   });
 
   await step('private chat: Alice writes to Bob, Bob opens the chat on his phone and answers', async () => {
@@ -284,7 +310,7 @@ test('the web app: two people on two gateways chat, send an image and survive a 
     await seeMessage(bob, 'Just between us, Bob');
     await say(bob, '收到，只有我们两个能看到');
     await seeMessage(alice, '收到，只有我们两个能看到');
-    await shot(bob, '04-private-chat-phone-zh.png');
+    await shot(bob, '05-private-chat-phone-zh.png');
 
     // Not in the group room.
     await bob.page.getByRole('button', { name: zh['chat.back'] }).click();
@@ -358,7 +384,7 @@ test('the web app: two people on two gateways chat, send an image and survive a 
     await bob.page.locator('.connection[data-state="reconnecting"]').waitFor({ timeout: 30_000 });
     await say(bob, '网络恢复后再发送');
     await messageList(bob).locator('li.message.pending', { hasText: '网络恢复后再发送' }).waitFor();
-    await shot(bob, '05-reconnecting-phone-zh.png');
+    await shot(bob, '06-reconnecting-phone-zh.png');
   });
 
   await t.test('no script errors on either page, no token on the cluster output', () => {
