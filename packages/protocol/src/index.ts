@@ -13,4 +13,6 @@ export {
   type UserSummary,
   type StoredMessage,
 } from './frames.ts';
-export { CloseCode, shouldReconnect, needsNewLogin, type CloseCodeValue } from './close-codes.ts';
+export { CloseCode, type CloseCodeValue } from './close-codes.ts';
+/** @public for client code (the SDK, packages/client); the servers only send the codes. */
+export { shouldReconnect, needsNewLogin } from './close-codes.ts';

@@ -1,4 +1,4 @@
-import { MsgType, privateConversation, GROUP_CONVERSATION } from '@im/protocol';
+import { MsgType, privateConversation } from '@im/protocol';
 import type { ChatFrame, PresenceFrame, SystemFrame } from '@im/protocol';
 import type { ChatMessage, ConversationId, Room } from '../types.ts';
 
@@ -84,4 +84,3 @@ export function asChatMessage(frame: InConversation<ChatFrame>, fallback: Conver
   return { ...frame, conversation: conversationOf(frame, fallback) } as ChatMessage;
 }
 
-export { GROUP_CONVERSATION };
