@@ -15,6 +15,10 @@ import { checkMysql, connectRedis, exitWithMessage, StartupError } from '@im/run
 import { chooseFrontDoor, FrontDoorError, supportsErrorLogFlag, type FrontDoorChoice } from './cluster/front-door.ts';
 import { hostPort, nginxOptionsFromConfig, prepareNginxDirs, renderNginxConfig } from './cluster/nginx-config.ts';
 import { Supervisor, type ServiceSpec } from './cluster/supervisor.ts';
+import { entryFile, isBuilt } from './build/entries.ts';
+
+// Started from the build (`npm run start:prod`), the processes run from the build too.
+const built = isBuilt(import.meta.url);
 
 let config: Config;
 let frontDoor: FrontDoorChoice;
@@ -59,12 +63,12 @@ const gatewayUrl = (port: number) => `http://${local}:${port}`;
 try {
   await Promise.all([
     // Behind the front door the API takes the client's address from X-Forwarded-For.
-    supervisor.start({ name: 'api', entry: 'apps/api/src/index.ts', env: { ...process.env, API_PORT: String(apiPort), TRUST_PROXY: 'true' }, readyUrl: `${apiUrl}/readyz` }),
-    supervisor.start({ name: 'worker', entry: 'apps/worker/src/index.ts', env: process.env }),
+    supervisor.start({ name: 'api', entry: entryFile('api', built), env: { ...process.env, API_PORT: String(apiPort), TRUST_PROXY: 'true' }, readyUrl: `${apiUrl}/readyz` }),
+    supervisor.start({ name: 'worker', entry: entryFile('worker', built), env: process.env }),
     ...gatewayPorts.map((port, i) =>
       supervisor.start({
         name: `gw-${i}`,
-        entry: 'apps/gateway/src/index.ts',
+        entry: entryFile('gateway', built),
         env: { ...process.env, GATEWAY_PORT: String(port), GATEWAY_ID: `gw-${i}` },
         readyUrl: `${gatewayUrl(port)}/readyz`,
         restart: true,
@@ -120,7 +124,7 @@ function frontDoorSpec(): ServiceSpec {
   }
   return {
     name: 'front-door',
-    entry: 'scripts/cluster/node-front-door-main.ts',
+    entry: entryFile('frontDoor', built),
     env: {
       ...process.env,
       FRONT_DOOR_LISTEN: hostPort({ host, port: publicPort }),
