@@ -10,6 +10,8 @@ import { healthRouter } from './routes/health.ts';
 import { avatarsRouter } from './routes/avatars.ts';
 import { historyRouter } from './routes/history.ts';
 import { filesRouter } from './routes/files.ts';
+import { requestId } from './observability/request-id.ts';
+import { httpMetrics } from './observability/http-metrics.ts';
 
 const JSON_LIMIT = '64kb';
 
@@ -20,7 +22,9 @@ export function createApp(deps: ApiDeps): Koa {
   // Koa would print errors to stderr itself; the error handler logs them as JSON instead.
   app.silent = true;
 
+  app.use(requestId());
   app.use(requestLogger(deps.logger));
+  app.use(httpMetrics(ctx.metrics));
   app.use(errorHandler(deps.logger));
   app.use(koaBody({ json: true, jsonStrict: true, jsonLimit: JSON_LIMIT, multipart: false, urlencoded: false, text: false }));
 
