@@ -33,6 +33,7 @@ try {
 const host = config.system.host;
 const publicPort = config.system.port;
 const apiPort = config.system.api_port;
+const workerPort = config.worker.port;
 const gatewayBasePort = readBasePort(process.env.GATEWAY_BASE_PORT, config.gateway.base_port);
 const gatewayPorts = Array.from({ length: config.gateway.count }, (_, i) => gatewayBasePort + i);
 checkPortsDistinct();
@@ -58,13 +59,14 @@ process.once('SIGTERM', () => void supervisor.stop(0));
 const local = urlHost(host);
 const publicUrl = `http://${local}:${publicPort}`;
 const apiUrl = `http://${local}:${apiPort}`;
+const workerUrl = `http://${local}:${workerPort}`;
 const gatewayUrl = (port: number) => `http://${local}:${port}`;
 
 try {
   await Promise.all([
     // Behind the front door the API takes the client's address from X-Forwarded-For.
     supervisor.start({ name: 'api', entry: entryFile('api', built), env: { ...process.env, API_PORT: String(apiPort), TRUST_PROXY: 'true' }, readyUrl: `${apiUrl}/readyz` }),
-    supervisor.start({ name: 'worker', entry: entryFile('worker', built), env: process.env }),
+    supervisor.start({ name: 'worker', entry: entryFile('worker', built), env: process.env, readyUrl: `${workerUrl}/readyz` }),
     ...gatewayPorts.map((port, i) =>
       supervisor.start({
         name: `gw-${i}`,
@@ -96,6 +98,7 @@ process.stderr.write(
     `  API          ${apiUrl} (direct)`,
     `  gateways     ${gatewayPorts.map((port, i) => `gw-${i} ${gatewayUrl(port).replace(/^http/, 'ws')}`).join(', ')} (direct; /healthz, /readyz, /metrics)`,
     `  mail         ${mail}`,
+    `  mail worker  ${workerUrl} (/healthz, /readyz, /metrics)`,
     '  Ctrl-C stops everything.',
     '',
   ].join('\n') + '\n',
@@ -172,6 +175,7 @@ function checkPortsDistinct(): void {
   };
   claim(publicPort, 'system.port (PORT)');
   claim(apiPort, 'system.api_port (API_PORT)');
+  claim(workerPort, 'worker.port (WORKER_PORT)');
   gatewayPorts.forEach((port, i) => claim(port, `gateway ${i} (gateway.base_port + ${i})`));
 }
 

@@ -25,8 +25,8 @@ describe('quick start: register, receive the code by SMTP, log in, list, log out
   before(async () => {
     database = await createTestDatabase();
     smtp = await startSmtpSink();
-    const [port, apiPort, gatewayPort] = [await freePort(), await freePort(), await freePortRange(1)];
-    ports = [port, apiPort, gatewayPort];
+    const [port, apiPort, gatewayPort, workerPort] = [await freePort(), await freePort(), await freePortRange(1), await freePort()];
+    ports = [port, apiPort, gatewayPort, workerPort];
     base = `http://127.0.0.1:${port}`;
     nginxPrefix = mkdtempSync(join(tmpdir(), 'im-e2e-nginx-'));
     cluster = startCommand({
@@ -36,6 +36,7 @@ describe('quick start: register, receive the code by SMTP, log in, list, log out
       MAIL_FROM: 'IM Test <no-reply@test.local>',
       PORT: String(port),
       API_PORT: String(apiPort),
+      WORKER_PORT: String(workerPort),
       GATEWAY_COUNT: '1',
       GATEWAY_BASE_PORT: String(gatewayPort),
       NGINX_PREFIX: nginxPrefix,
@@ -62,6 +63,20 @@ describe('quick start: register, receive the code by SMTP, log in, list, log out
     // The API itself answers on its own port, the front door on the public one.
     assert.equal((await fetch(`http://127.0.0.1:${apiPort}/healthz`)).status, 200);
     assert.equal((await fetch(`${base}/readyz`)).status, 200);
+  });
+
+  it('serves /metrics on the API, the mail worker and the gateway, and not through the front door', async () => {
+    const [, apiPort, gatewayPort, workerPort] = ports;
+    assert.match(cluster.output.join('\n'), new RegExp(`mail worker +http://127\\.0\\.0\\.1:${workerPort} `));
+    for (const [port, metric] of [[apiPort, 'im_api_requests_total'], [workerPort, 'im_worker_mails_total'], [gatewayPort, 'im_gateway_connections']] as const) {
+      const response = await fetch(`http://127.0.0.1:${port}/metrics`);
+      assert.equal(response.status, 200, `port ${port}`);
+      assert.match(await response.text(), new RegExp(`^# TYPE ${metric} `, 'm'));
+    }
+    assert.equal((await fetch(`http://127.0.0.1:${workerPort}/readyz`)).status, 200);
+    const outside = await fetch(`${base}/metrics`);
+    assert.equal(outside.status, 404);
+    assert.equal((await outside.json()).code, 1005);
   });
 
   it('runs every process from the production build on plain node', { skip: !productionRoot && 'sources under tsx (IM_PRODUCTION_ROOT unset)' }, () => {

@@ -23,6 +23,7 @@ const overrides: Record<string, { path: string[]; kind: Kind }> = {
   JWT_SECRET: { path: ['jwt', 'secret'], kind: 'string' },
   JWT_EXPIRES_IN_SECONDS: { path: ['jwt', 'expires_in_seconds'], kind: 'number' },
   UPLOAD_ROOT: { path: ['upload', 'root'], kind: 'string' },
+  WORKER_PORT: { path: ['worker', 'port'], kind: 'number' },
   GATEWAY_COUNT: { path: ['gateway', 'count'], kind: 'number' },
   GATEWAY_PORT: { path: ['gateway', 'port'], kind: 'number' },
   GATEWAY_ID: { path: ['gateway', 'id'], kind: 'string' },

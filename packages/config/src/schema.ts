@@ -54,6 +54,10 @@ export const settingsSchema = z.object({
       .array(z.string().regex(/^[a-z0-9]{1,10}$/, 'lowercase letters and digits, at most 10, no dot'))
       .min(1, 'list at least one type'),
   }),
+  worker: z.object({
+    /** The mail worker's HTTP port: /healthz, /readyz, /metrics. */
+    port,
+  }),
   gateway: z.object({
     count: z.number().int().min(1).max(64),
     base_port: port,
