@@ -14,3 +14,18 @@ export {
   type StoredMessage,
 } from './frames.ts';
 export { CloseCode, shouldReconnect, type CloseCodeValue } from './close-codes.ts';
+export {
+  chatFrameSchema,
+  clientFrameSchema,
+  fileClientFrameSchema,
+  fileInfoSchema,
+  fileNoticeFrameSchema,
+  groupChatFrameSchema,
+  presenceFrameSchema,
+  privateChatFrameSchema,
+  serverFrameSchema,
+  systemFrameSchema,
+  textClientFrameSchema,
+  wsFramesJsonSchema,
+  WS_FRAMES_SCHEMA_ID,
+} from './frame-schemas.ts';
