@@ -7,6 +7,7 @@ type Kind = 'string' | 'number' | 'boolean' | 'list';
 
 const overrides: Record<string, { path: string[]; kind: Kind }> = {
   NODE_ENV: { path: ['system', 'env'], kind: 'string' },
+  BIND_HOST: { path: ['system', 'host'], kind: 'string' },
   PORT: { path: ['system', 'port'], kind: 'number' },
   API_PORT: { path: ['system', 'api_port'], kind: 'number' },
   TRUST_PROXY: { path: ['system', 'trust_proxy'], kind: 'boolean' },
