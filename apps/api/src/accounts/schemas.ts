@@ -1,6 +1,6 @@
 import { z } from 'zod';
 
-// Rules from CONTRACT.md (Users). Usernames end up in frames and file metadata, never in paths,
+// Rules from docs/protocol.md (Users). Usernames end up in frames and file metadata, never in paths,
 // but separators, control characters and a leading dot are still refused as the contract says.
 const username = z
   .string()

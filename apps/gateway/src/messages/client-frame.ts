@@ -4,7 +4,7 @@ import { MsgType } from '@im/protocol';
 /** Message types a client may send; 1–3 are the server's own. */
 const CLIENT_TYPES = [MsgType.Text, MsgType.File, MsgType.FileProgress, MsgType.Image] as const;
 
-/** A client frame as CONTRACT.md describes it. Unknown extra fields are ignored. */
+/** A client frame as docs/protocol.md describes it. Unknown extra fields are ignored. */
 export const clientFrameSchema = z.object({
   content: z.string({ error: 'content 必须是字符串' }),
   msg_type: z
