@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createTestDatabase, startSmtpSink, uniquePrefix, type SmtpSink, type TestDatabase } from '@im/testing';
 import { freePort, type RunningProcess } from '../support/cluster-process.ts';
+import { ChatClient } from '../support/chat-client.ts';
 import { freePortRange, isListening, pidOf, productionRoot, startCommand } from './e2e-helpers.ts';
 
 /**
@@ -14,7 +15,7 @@ import { freePortRange, isListening, pidOf, productionRoot, startCommand } from 
  * With IM_PRODUCTION_ROOT (scripts/check-production.sh) it runs the production start command of
  * that install (the build on plain node, after `npm ci --omit=dev`) instead of the sources.
  */
-describe('quick start: register, receive the code by SMTP, log in, list, log out', () => {
+describe('quick start: register, receive the code by SMTP, log in, list, chat, log out', () => {
   let database: TestDatabase;
   let smtp: SmtpSink;
   let cluster: RunningProcess;
@@ -114,6 +115,15 @@ describe('quick start: register, receive the code by SMTP, log in, list, log out
     const list = await (await fetch(`${base}/api/users`, { headers: { authorization: `bearer ${token}` } })).json();
     assert.equal(list.code, 0);
     assert.equal(list.data.list[0].user_name, account.username);
+
+    // The README's chat step: a message through the front door to a gateway and back, then in history.
+    const chat = await ChatClient.connect(base, { token });
+    chat.send({ msg_type: 4, content: 'hello from the quick start', client_msg_id: 'qs-1' });
+    const echo = await chat.next((frame) => frame.client_msg_id === 'qs-1');
+    assert.equal(echo.content, 'hello from the quick start');
+    await chat.close();
+    const history = await (await fetch(`${base}/api/chat_groupList`, { headers: { authorization: `bearer ${token}` } })).json();
+    assert.equal(history.data.list[0].id, echo.id);
 
     assert.equal((await post('/api/users/logout', {}, token)).msg, '注销成功');
     const dead = await fetch(`${base}/api/users`, { headers: { authorization: `bearer ${token}` } });
