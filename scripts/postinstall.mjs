@@ -5,6 +5,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import process from 'node:process';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -15,10 +16,10 @@ if (existsSync(join(root, 'node_modules/prisma/package.json'))) {
 }
 
 if (existsSync(join(root, 'apps/api/dist/index.js'))) {
-  console.log('postinstall: production install (no prisma CLI); the build output carries the generated Prisma client');
+  process.stdout.write('postinstall: production install (no prisma CLI); the build output carries the generated Prisma client\n');
 } else {
-  console.log(
+  process.stdout.write(
     'postinstall: production install (no prisma CLI) but no build output: build in a full install first ' +
-      '(npm ci && npm run build), then npm ci --omit=dev',
+      '(npm ci && npm run build), then npm ci --omit=dev\n',
   );
 }

@@ -15,6 +15,10 @@ export const settingsSchema = z.object({
   mysql: z.object({
     url: z.string().regex(/^(mysql|mariadb):\/\//, 'must start with mysql:// or mariadb://'),
     connection_limit: positiveInt,
+    /** Each gateway's message writer pool (commits are batched, several batches in flight). */
+    gateway_writer_connections: positiveInt,
+    /** Each gateway's chat reader pool: catch-up pages, gap fills, user lookups, files, readiness. */
+    gateway_reader_connections: positiveInt,
   }),
   redis: z.object({
     url: z.string().regex(/^rediss?:\/\//, 'must start with redis:// or rediss://'),

@@ -1,11 +1,9 @@
 export { createDb, pingDb, type Db, type CreateDbOptions } from './create-db.ts';
-export { applyMigrations, readMigrations, pingServer, MigrationError, type MigrateResult } from './migrate.ts';
+export { applyMigrations, pingServer, type MigrateResult } from './migrate.ts';
 export { poolConfigFromUrl } from './connection-options.ts';
 export { Prisma } from './generated/client.ts';
 export type { User, ChatMessage, File } from './generated/client.ts';
 export {
-  messagesBySeq,
-  lastSeq,
   messageWithPeople,
   type NewChatMessage,
   type ChatMessageWithPeople,
@@ -22,5 +20,13 @@ export {
   type HistoryReaderOptions,
 } from './history-queries.ts';
 export { toChatFrame, downloadPath, fileInfo, type FileRow } from './chat-frames.ts';
-export { createUserSummaryReader, type UserSummaryReader, type UserSummaryReaderOptions, type UserSummaryRow } from './user-summaries.ts';
+export {
+  createChatReader,
+  type ChatReader,
+  type ChatReaderOptions,
+  type ChatFile,
+  type ConversationHead,
+  type StoredFrame,
+  type UserSummaryRow,
+} from './chat-reader.ts';
 export { createMessageWriter, type MessageWriter, type MessageWriterOptions, type WriteResult } from './message-writer.ts';

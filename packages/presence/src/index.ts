@@ -6,4 +6,3 @@ export {
   type MemoryPresenceHub,
   type MemoryPresenceOptions,
 } from './presence-memory.ts';
-export { presenceKeys, type PresenceKeys } from './presence-keys.ts';

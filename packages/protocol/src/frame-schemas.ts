@@ -20,7 +20,7 @@ const clientMsgId = z
   .meta({ description: "The client's id for the message: 1-64 of A-Z a-z 0-9 _ . : -; a resend with the same id is the same message" });
 const onlineCount = z.int().min(0);
 
-export const fileInfoSchema = z
+const fileInfoSchema = z
   .strictObject({
     name: z.string().meta({ description: 'Unique server-made file name (the upload answer`s file_name)' }),
     original_name: z.string(),
@@ -64,7 +64,7 @@ export const privateChatFrameSchema = z
   .strictObject({ ...storedFields, ...privatePeer })
   .meta({ id: 'PrivateChatFrame', description: 'A stored private message, live and in history' });
 
-export const chatFrameSchema = z.union([groupChatFrameSchema, privateChatFrameSchema]).meta({ id: 'ChatFrame' });
+const chatFrameSchema = z.union([groupChatFrameSchema, privateChatFrameSchema]).meta({ id: 'ChatFrame' });
 
 const fileNoticeFields = {
   ...sender,
@@ -75,11 +75,11 @@ const fileNoticeFields = {
   file: fileInfoSchema,
 };
 
-export const fileNoticeFrameSchema = z
+const fileNoticeFrameSchema = z
   .union([z.strictObject(fileNoticeFields), z.strictObject({ ...fileNoticeFields, ...privatePeer })])
   .meta({ id: 'FileNoticeFrame', description: 'msg_type 6: progress or download notice about a file, relayed to the room, never stored (no id)' });
 
-export const presenceFrameSchema = z
+const presenceFrameSchema = z
   .strictObject({
     ...sender,
     msg_type: z.literal([2, 3]).meta({ description: '2: the user came online in the room; 3: their last connection left' }),
@@ -91,7 +91,7 @@ export const presenceFrameSchema = z
 
 const envelopeCodes = Object.values(ErrorCode) as [number, ...number[]];
 
-export const systemFrameSchema = z
+const systemFrameSchema = z
   .strictObject({
     msg_type: z.literal(1),
     code: z.literal(envelopeCodes).meta({ description: '0 for notices (the welcome "已进入聊天室"), else an envelope error code' }),
@@ -102,7 +102,7 @@ export const systemFrameSchema = z
   })
   .meta({ id: 'SystemFrame', description: 'msg_type 1, to one client only: errors, and the notice that the socket is in its room (and caught up)' });
 
-export const serverFrameSchema = z
+const serverFrameSchema = z
   .union([chatFrameSchema, fileNoticeFrameSchema, presenceFrameSchema, systemFrameSchema])
   .meta({ id: 'ServerFrame', description: 'Every frame a gateway sends (Part 1: /api/chat_groups, /api/chat_private)' });
 
@@ -117,7 +117,7 @@ const clientFields = {
   client_msg_id: clientMsgId.optional(),
 };
 
-export const textClientFrameSchema = z
+const textClientFrameSchema = z
   .looseObject({
     ...clientFields,
     content: clientFields.content.regex(/\S/, 'not only whitespace'),
@@ -126,7 +126,7 @@ export const textClientFrameSchema = z
   })
   .meta({ id: 'TextClientFrame', description: 'Text: content must not be empty or only whitespace' });
 
-export const fileClientFrameSchema = z
+const fileClientFrameSchema = z
   .looseObject({
     ...clientFields,
     msg_type: z.literal([5, 6, 7]).meta({ description: '5 file, 6 file progress (relayed to the room, not stored), 7 image' }),
@@ -139,7 +139,7 @@ export const fileClientFrameSchema = z
   })
   .meta({ id: 'FileClientFrame', description: 'A file the sender uploaded for this conversation (5, 7), or a progress notice about one (6)' });
 
-export const clientFrameSchema = z
+const clientFrameSchema = z
   .union([textClientFrameSchema, fileClientFrameSchema])
   .meta({ id: 'ClientFrame', description: 'A frame a client sends (Part 1); unknown extra fields are ignored' });
 
@@ -163,8 +163,8 @@ export function wsFramesJsonSchema(): Record<string, unknown> {
 /** `$id` of the frames document; refer to a frame as `${WS_FRAMES_SCHEMA_ID}#/$defs/ServerFrame`. */
 export const WS_FRAMES_SCHEMA_ID = 'https://im-cluster.invalid/schemas/ws-frames.json';
 
-// The server's own frame builders must produce what the schemas describe (checked by tsc).
-type Assignable<T, U extends T> = U;
-export type _ChatFrameMatches = Assignable<ChatFrame, z.infer<typeof chatFrameSchema>>;
-export type _PresenceFrameMatches = Assignable<PresenceFrame, z.infer<typeof presenceFrameSchema>>;
-export type _SystemFrameMatches = Assignable<SystemFrame, z.infer<typeof systemFrameSchema>>;
+// What the schemas accept is what the server's own frame types allow (checked by tsc).
+const fitsType = <Frame, Described extends Frame>(_proof?: Described) => undefined;
+fitsType<ChatFrame, z.infer<typeof chatFrameSchema>>();
+fitsType<PresenceFrame, z.infer<typeof presenceFrameSchema>>();
+fitsType<SystemFrame, z.infer<typeof systemFrameSchema>>();

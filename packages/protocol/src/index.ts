@@ -13,19 +13,7 @@ export {
   type UserSummary,
   type StoredMessage,
 } from './frames.ts';
-export { CloseCode, shouldReconnect, type CloseCodeValue } from './close-codes.ts';
-export {
-  chatFrameSchema,
-  clientFrameSchema,
-  fileClientFrameSchema,
-  fileInfoSchema,
-  fileNoticeFrameSchema,
-  groupChatFrameSchema,
-  presenceFrameSchema,
-  privateChatFrameSchema,
-  serverFrameSchema,
-  systemFrameSchema,
-  textClientFrameSchema,
-  wsFramesJsonSchema,
-  WS_FRAMES_SCHEMA_ID,
-} from './frame-schemas.ts';
+export { CloseCode, type CloseCodeValue } from './close-codes.ts';
+/** @public for client code (the SDK of issue 12); the servers only send the codes. */
+export { shouldReconnect } from './close-codes.ts';
+export { groupChatFrameSchema, privateChatFrameSchema, wsFramesJsonSchema, WS_FRAMES_SCHEMA_ID } from './frame-schemas.ts';
