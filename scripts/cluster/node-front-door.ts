@@ -6,6 +6,9 @@ import type { Logger } from '@im/logger';
 import type { Upstream } from './nginx-config.ts';
 import { createStaticFiles, isAppPath } from './static-files.ts';
 
+/** Prometheus metrics of the API: not served on the public port. */
+const METRICS_PATH = '/metrics';
+
 /** The paths the gateways serve; everything else belongs to the API. */
 export const CHAT_PATHS: ReadonlySet<string> = new Set(['/api/chat_groups', '/api/chat_private']);
 
@@ -61,6 +64,8 @@ export function createNodeFrontDoor(options: NodeFrontDoorOptions): NodeFrontDoo
 
   const server = createServer((req, res) => {
     const path = pathOf(req);
+    // As in the nginx config: metrics are scraped on each process's own port, not handed out here.
+    if (path === METRICS_PATH) return sendJson(res, 404, { code: 1005, data: {}, msg: '接口不存在' });
     if (staticFiles && isAppPath(path)) {
       staticFiles(req, res);
       return;

@@ -15,8 +15,9 @@ import sirv from 'sirv';
  * (`no-cache` with an ETag), so a new build reaches browsers at once.
  */
 
-/** Paths the API serves (everything under /api and /uploads, and the probes). */
-export const API_PATHS = /^\/(?:api|uploads)(?:\/|$)|^\/(?:healthz|readyz|metrics)$/;
+/** Paths the API serves (everything under /api and /uploads, and the probes); `/metrics` is
+ * answered 404 by the front doors before this (Prometheus scrapes each process's own port). */
+export const API_PATHS = /^\/(?:api|uploads)(?:\/|$)|^\/(?:healthz|readyz)$/;
 
 /** Vite's `build.assetsDir`: every file under it has a content hash in its name. */
 export const HASHED_ASSETS_PREFIX = '/assets/';

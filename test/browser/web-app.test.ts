@@ -92,6 +92,7 @@ test('the web app: two people on two gateways chat, send an image and survive a 
     LOG_LEVEL: 'warn',
     PORT: String(port),
     API_PORT: String(await freePort()),
+    WORKER_PORT: String(await freePort()),
     GATEWAY_COUNT: '2',
     GATEWAY_BASE_PORT: String(gatewayBase),
     FRONT_DOOR: 'auto',

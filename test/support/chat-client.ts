@@ -1,5 +1,6 @@
 import { WebSocket, type ClientOptions } from 'ws';
 import { ChatSocket, type ChatEndpoint } from '@im/client';
+import { serverFrameProblem } from './frame-check.ts';
 
 export interface ConnectOptions {
   token: string;
@@ -32,10 +33,13 @@ export interface UpgradeRefused extends Error {
  * reconnecting off: it records every frame exactly as the gateway sent it, and tests send raw
  * frames, so what they assert is the wire, not the SDK's view of it. Node's `ws` carries it,
  * which also lets tests set an Origin or an Authorization header and read the HTTP answer of a
- * refused upgrade.
+ * refused upgrade. Every frame the server sends is held to the protocol's JSON Schema
+ * (test/support/frame-check.ts): one that does not match fails the test's next wait, and its close.
  */
 export class ChatClient {
   readonly frames: any[] = [];
+  /** Server frames that did not match the protocol's schema, with the reason. */
+  readonly violations: string[] = [];
   readonly closed: Promise<{ code: number; reason: string }>;
   private waiters = new Set<() => void>();
 
@@ -45,6 +49,8 @@ export class ChatClient {
     readonly ws: WebSocket,
   ) {
     socket.on('frame', (frame) => {
+      const problem = serverFrameProblem(frame);
+      if (problem) this.violations.push(`${problem} in ${JSON.stringify(frame)}`);
       this.frames.push(frame);
       for (const wake of this.waiters) wake();
     });
@@ -107,6 +113,11 @@ export class ChatClient {
   next(match: (frame: any) => boolean, timeoutMs = 10_000, from = 0): Promise<any> {
     return new Promise((resolve, reject) => {
       const check = () => {
+        if (this.violations.length > 0) {
+          done();
+          reject(new Error(`a server frame does not match the protocol schema: ${this.violations[0]}`));
+          return;
+        }
         const found = this.frames.slice(from).find(match);
         if (found) {
           done();
@@ -135,8 +146,10 @@ export class ChatClient {
     return this.frames.filter((f) => f.id !== undefined);
   }
 
-  close(): Promise<{ code: number; reason: string }> {
+  async close(): Promise<{ code: number; reason: string }> {
     if (this.ws.readyState !== WebSocket.CLOSED) this.socket.close();
-    return this.closed;
+    const how = await this.closed;
+    if (this.violations.length > 0) throw new Error(`a server frame does not match the protocol schema: ${this.violations[0]}`);
+    return how;
   }
 }

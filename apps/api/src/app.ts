@@ -11,6 +11,9 @@ import { healthRouter } from './routes/health.ts';
 import { avatarsRouter } from './routes/avatars.ts';
 import { historyRouter } from './routes/history.ts';
 import { filesRouter } from './routes/files.ts';
+import { docsRouter } from './routes/docs.ts';
+import { requestId } from './observability/request-id.ts';
+import { httpMetrics } from './observability/http-metrics.ts';
 
 const JSON_LIMIT = '64kb';
 
@@ -21,13 +24,15 @@ export function createApp(deps: ApiDeps): Koa {
   // Koa would print errors to stderr itself; the error handler logs them as JSON instead.
   app.silent = true;
 
+  app.use(requestId());
   app.use(requestLogger(deps.logger));
+  app.use(httpMetrics(ctx.metrics));
   // Before the error handler: error answers carry the CORS headers too, so a page can read them.
   app.use(corsForOrigins(deps.config.gateway.allowed_origins));
   app.use(errorHandler(deps.logger));
   app.use(koaBody({ json: true, jsonStrict: true, jsonLimit: JSON_LIMIT, multipart: false, urlencoded: false, text: false }));
 
-  for (const router of [healthRouter(ctx), usersRouter(ctx), avatarsRouter(ctx), historyRouter(ctx), filesRouter(ctx)]) {
+  for (const router of [healthRouter(ctx), docsRouter(), usersRouter(ctx), avatarsRouter(ctx), historyRouter(ctx), filesRouter(ctx)]) {
     app.use(router.routes());
     app.use(router.allowedMethods());
   }

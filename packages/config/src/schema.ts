@@ -53,7 +53,7 @@ export const settingsSchema = z.object({
     max_file_bytes: positiveInt,
     max_avatar_bytes: positiveInt,
     quota_bytes_per_user: positiveInt,
-    /** File extensions `POST /api/files/upload` accepts (lowercase, no dot); see docs/api.md "Files". */
+    /** File extensions `POST /api/files/upload` accepts (lowercase, no dot); see docs/protocol.md "Files". */
     allowed_types: z
       .array(z.string().regex(/^[a-z0-9]{1,10}$/, 'lowercase letters and digits, at most 10, no dot'))
       .min(1, 'list at least one type'),
@@ -61,6 +61,10 @@ export const settingsSchema = z.object({
   web: z.object({
     /** The built web app (index.html, assets/) the front doors serve at `/`. */
     root: z.string().min(1),
+  }),
+  worker: z.object({
+    /** The mail worker's HTTP port: /healthz, /readyz, /metrics. */
+    port,
   }),
   gateway: z.object({
     count: z.number().int().min(1).max(64),

@@ -16,3 +16,4 @@ export {
 export { CloseCode, type CloseCodeValue } from './close-codes.ts';
 /** @public for client code (the SDK, packages/client); the servers only send the codes. */
 export { shouldReconnect, needsNewLogin } from './close-codes.ts';
+export { groupChatFrameSchema, privateChatFrameSchema, wsFramesJsonSchema, WS_FRAMES_SCHEMA_ID } from './frame-schemas.ts';

@@ -19,8 +19,9 @@ export function corsForOrigins(allowedOrigins: readonly string[]): Middleware {
     allowMethods: ['GET', 'HEAD', 'POST', 'PATCH', 'DELETE'],
     // `token` is the original server's header for the JWT; Range and If-* for file downloads.
     allowHeaders: ['Authorization', 'Content-Type', 'Token', 'Range', 'If-Range', 'If-None-Match', 'X-Request-Id'],
-    // What a page may read: the download's name and size, resumable ranges, how long to back off.
-    exposeHeaders: ['Content-Disposition', 'Content-Length', 'Content-Range', 'Accept-Ranges', 'ETag', 'Retry-After'],
+    // What a page may read: the download's name and size, resumable ranges, how long to back off,
+    // and the request id to quote in a bug report.
+    exposeHeaders: ['Content-Disposition', 'Content-Length', 'Content-Range', 'Accept-Ranges', 'ETag', 'Retry-After', 'X-Request-Id'],
     // Browsers cap this (Chromium at 2 h); 10 min keeps origin changes quick to take effect.
     maxAge: 600,
   });

@@ -9,7 +9,7 @@ import { listFiles } from '../files/list-files.ts';
 import { FILE_NAME_PATTERN } from '../files/file-names.ts';
 import { sendStoredFile } from '../files/send-file.ts';
 
-/** Uploads, downloads and the caller's file list (docs/api.md "Files"). */
+/** Uploads, downloads and the caller's file list (docs/protocol.md, Files). */
 export function filesRouter(ctx: ApiContext): Router<AuthState> {
   const router = new Router<AuthState>({ prefix: '/api/files' });
   const requireAuth = authenticate(ctx.tokens);
