@@ -1,8 +1,9 @@
-import { CloseCode, ErrorCode, GROUP_CONVERSATION, MsgType, needsNewLogin, privateConversation, shouldReconnect } from '@im/protocol';
+import { CloseCode, ErrorCode, GROUP_CONVERSATION, MsgType, needsNewLogin, privateConversation } from '@im/protocol';
 import type { ChatFrame, SystemFrame } from '@im/protocol';
 import { ApiError } from '../api-error.ts';
-import type { ChatMessage, ConversationId } from '../types.ts';
-import { backoffDelay, type BackoffOptions } from './backoff.ts';
+import type { ConversationId } from '../types.ts';
+import type { ChatSocketEvents, ChatSocketOptions, PendingMessage, SentMessage, SocketState, StateChange } from './chat-socket-types.ts';
+import { closeAction } from './close-policy.ts';
 import { Emitter } from './emitter.ts';
 import {
   asChatMessage,
@@ -17,139 +18,15 @@ import {
   type SystemNotice,
   type TypingFrame,
 } from './frames.ts';
-import { OPEN, platformWebSocket, type WebSocketConstructor, type WebSocketFactory, type WebSocketLike } from './web-socket.ts';
+import { Outbox, type OutboxEntry } from './outbox.ts';
+import { OPEN, platformWebSocket, type WebSocketLike } from './web-socket.ts';
 
-/**
- * Which chat endpoint: Part 1's group room or one private pair (one socket per conversation), or
- * Part 2's `/api/chat`, one socket per device carrying every conversation of the user.
- */
-export type ChatEndpoint = { kind: 'group' } | { kind: 'private'; targetId: string } | { kind: 'chat' };
+export type * from './chat-socket-types.ts';
 
-export type SocketState =
-  /** Constructed; `connect()` not called yet. */
-  | 'idle'
-  /** First connection under way (until the welcome notice). */
-  | 'connecting'
-  /** In the room and caught up: messages flow, sends are acknowledged. */
-  | 'open'
-  /** Lost the connection; waiting out the backoff or re-handshaking. Sends are kept and resent. */
-  | 'reconnecting'
-  /** Stopped: `close()` was called, reconnecting is off, or the token is dead (`needsLogin`). */
-  | 'closed';
-
-export interface StateChange {
-  state: SocketState;
-  /** The close code that caused a `reconnecting` or `closed` state. */
-  code?: number;
-  /** While `reconnecting`: how long until the next attempt. */
-  delayMs?: number;
-  /** Consecutive failed attempts so far. */
-  attempt?: number;
-  /** `closed` because the token was revoked or expired (4001/4002) or refused: log in again. */
-  needsLogin?: boolean;
-}
-
-export interface ChatSocketOptions {
-  /** The server's ws(s) origin, e.g. `ws://127.0.0.1:8080`. */
-  url: string;
-  endpoint: ChatEndpoint;
-  /** The current token, read at every (re)connect; undefined stops with `needsLogin`. */
-  token: () => string | undefined;
-  /**
-   * How the token travels: the `Authorization` query value (what browsers can do), the
-   * subprotocols `bearer, <jwt>` (keeps it out of URLs), or `header`: nowhere the SDK writes, for
-   * a `createWebSocket` that sends an Authorization header itself (Node only). @default 'query'
-   */
-  tokenIn?: 'query' | 'subprotocol' | 'header';
-  /** The WebSocket class: `globalThis.WebSocket` by default; in Node 20 pass `ws`'s. */
-  WebSocket?: WebSocketConstructor;
-  /** Builds each socket instead of `new WebSocket(url, protocols)` (Node: headers, Origin). */
-  createWebSocket?: WebSocketFactory;
-  /** Reconnect with backoff after a lost connection; `false` stops at the first close. @default {} */
-  reconnect?: false | BackoffOptions;
-  /** Source of jitter, [0, 1). @default Math.random */
-  random?: () => number;
-  /** The signed-in user: acks are only this user's frames, private keys are exact. */
-  selfId?: string;
-  /**
-   * Part 1: the id of the last message of this conversation the client has (from history). Pass
-   * it (0 for an empty conversation) and no message is ever missed; without it, a reconnect before
-   * the first message arrives cannot ask for what it missed.
-   */
-  lastId?: number;
-  /** Part 2: conversation → last id seen, named in every resume frame (msg_type 10). */
-  lastIds?: Record<ConversationId, number>;
-  /**
-   * A sent message without its echo after this long means the connection is dead though no close
-   * came (browsers cannot ping): drop it and reconnect, which resends. @default 15_000
-   */
-  ackTimeoutMs?: number;
-  /** Tries per message when the server answers 1500 (not stored) or 1007 (too fast). @default 8 */
-  maxSendAttempts?: number;
-  /** Frames larger than this are refused locally: the gateway would close with 1009. @default 16_384 */
-  maxFrameBytes?: number;
-  /**
-   * Asked after handshakes keep failing (a browser cannot see the HTTP status of a refused
-   * upgrade): false means the token is no longer accepted, and the socket stops with `needsLogin`.
-   */
-  checkToken?: () => Promise<boolean>;
-}
-
-export interface SentMessage {
-  clientMsgId: string;
-  /** The stored message (the echo), or an ApiError when the server refused it for good. */
-  acked: Promise<ChatMessage>;
-}
-
-export interface PendingMessage {
-  clientMsgId: string;
-  frame: OutgoingMessage & { client_msg_id: string };
-}
-
-export interface ChatSocketEvents extends Record<string, unknown[]> {
-  /** Every frame exactly as received (parsed) plus its text, before any filtering. */
-  frame: [frame: ServerFrame, text: string];
-  state: [change: StateChange];
-  /** In the room and caught up (Part 1's `code: 0` notice; Part 2's caught-up notice). */
-  welcome: [frame: SystemFrame];
-  /** A message not seen before on this socket, in conversation order (duplicates are dropped). */
-  message: [message: ChatMessage];
-  /** The server stored a message this socket sent. */
-  ack: [clientMsgId: string, message: ChatMessage];
-  /** The server refused a message for good (or after `maxSendAttempts`). */
-  sendFailed: [clientMsgId: string, error: ApiError];
-  /** A user came online (2) or left (3). */
-  presence: [frame: PresenceNotice];
-  /** An error frame (`code` ≠ 0) to this client. */
-  error: [frame: SystemNotice];
-  /** Any other notice (`code` 0) after the welcome. */
-  notice: [frame: SystemNotice];
-  typing: [frame: TypingFrame];
-  read: [frame: ReadFrame];
-  roomEvent: [frame: RoomEventFrame];
-  /** Stopped for good; with `needsLogin`, a new token is needed before `connect()` again. */
-  closed: [change: StateChange];
-}
-
-/** Transient refusals: the same `client_msg_id` is sent again later. */
-const RETRY_CODES: ReadonlySet<number> = new Set([ErrorCode.ServiceUnavailable, ErrorCode.TooManyRequests]);
 /** Ours, for a connection dropped by the client because acks stopped coming. */
 const ACK_TIMEOUT_CLOSE = 4000;
-/** After 1008 (kept flooding) the gateway wants us back later: never sooner than this. */
-const POLICY_RETRY_MS = 5_000;
 /** Handshakes that fail before opening, in a row, before `checkToken` is asked. */
 const FAILED_HANDSHAKES_BEFORE_TOKEN_CHECK = 2;
-
-interface Outgoing extends PendingMessage {
-  text: string;
-  resolve: (message: ChatMessage) => void;
-  reject: (error: ApiError) => void;
-  promise: Promise<ChatMessage>;
-  /** When it went out on the current connection; undefined while it waits to be (re)sent. */
-  sentAt?: number;
-  attempts: number;
-  retryTimer?: ReturnType<typeof setTimeout>;
-}
 
 /**
  * A chat connection that survives: it reconnects with exponential backoff and jitter, resumes
@@ -162,14 +39,11 @@ interface Outgoing extends PendingMessage {
 export class ChatSocket extends Emitter<ChatSocketEvents> {
   private readonly options: ChatSocketOptions;
   private readonly random: () => number;
-  private readonly outgoing = new Map<string, Outgoing>();
+  private readonly outbox: Outbox;
   /** Part 1: key '' (one conversation per socket). Part 2: by conversation. */
   private readonly lastIds = new Map<string, number>();
   /** Part 2 read cursors waiting to go out. */
   private readonly pendingReads = new Map<ConversationId, number>();
-  private readonly idPrefix = randomPrefix();
-  private idCounter = 0;
-  private maxFrameBytes: number;
 
   private ws: WebSocketLike | undefined;
   private opened = false;
@@ -193,7 +67,7 @@ export class ChatSocket extends Emitter<ChatSocketEvents> {
     }
     this.options = options;
     this.random = options.random ?? Math.random;
-    this.maxFrameBytes = options.maxFrameBytes ?? 16_384;
+    this.outbox = new Outbox({ maxFrameBytes: options.maxFrameBytes ?? 16_384, maxSendAttempts: options.maxSendAttempts ?? 8, random: this.random });
     if (options.endpoint.kind !== 'chat' && options.lastId !== undefined) this.lastIds.set('', options.lastId);
     for (const [conversation, id] of Object.entries(options.lastIds ?? {})) this.lastIds.set(conversation, id);
   }
@@ -217,7 +91,7 @@ export class ChatSocket extends Emitter<ChatSocketEvents> {
 
   /** Messages sent but not acknowledged yet, oldest first (they are resent after a reconnect). */
   get pending(): PendingMessage[] {
-    return [...this.outgoing.values()].map(({ clientMsgId, frame }) => ({ clientMsgId, frame }));
+    return this.outbox.pending;
   }
 
   /** The transport in use (for tests that need the raw socket); undefined between connections. */
@@ -266,30 +140,13 @@ export class ChatSocket extends Emitter<ChatSocketEvents> {
    * goes out after the next welcome. Throws an ApiError (1008) for a frame too large to send.
    */
   send(message: OutgoingMessage & { clientMsgId?: string }): SentMessage {
-    const { clientMsgId: given, ...fields } = message;
-    const clientMsgId = given ?? this.nextClientMsgId();
-    const existing = this.outgoing.get(clientMsgId);
-    if (existing) return { clientMsgId, acked: existing.promise };
+    const { clientMsgId, ...fields } = message;
     if (this.options.endpoint.kind === 'chat' && !fields.conversation) {
       throw new ApiError(ErrorCode.InvalidParameter, 0, 'a message on /api/chat names its conversation');
     }
-    const frame = { ...fields, client_msg_id: clientMsgId };
-    const text = JSON.stringify(frame);
-    if (byteLength(text) > this.maxFrameBytes) {
-      throw new ApiError(ErrorCode.PayloadRejected, 0, `message too large (${byteLength(text)} bytes; at most ${this.maxFrameBytes})`);
-    }
-    let resolve!: (message: ChatMessage) => void;
-    let reject!: (error: ApiError) => void;
-    const promise = new Promise<ChatMessage>((res, rej) => {
-      resolve = res;
-      reject = rej;
-    });
-    // Callers that only listen to events need not handle the promise.
-    promise.catch(() => {});
-    const entry: Outgoing = { clientMsgId, frame, text, resolve, reject, promise, attempts: 0 };
-    this.outgoing.set(clientMsgId, entry);
-    if (this.welcomed) this.transmit(entry);
-    return { clientMsgId, acked: promise };
+    const { entry, sent } = this.outbox.add(fields, clientMsgId);
+    if (this.welcomed && entry.sentAt === undefined && entry.retryTimer === undefined) this.transmit(entry);
+    return sent;
   }
 
   /**
@@ -416,9 +273,12 @@ export class ChatSocket extends Emitter<ChatSocketEvents> {
   }
 
   private onSystem(frame: SystemNotice): void {
-    const own = frame.client_msg_id ? this.outgoing.get(frame.client_msg_id) : undefined;
+    const own = this.outbox.get(frame.client_msg_id);
     if (own && frame.code !== ErrorCode.Ok) {
-      this.refused(own, frame);
+      const error = this.outbox.refuse(own, frame.code, frame.content, (entry) => {
+        if (this.welcomed) this.transmit(entry);
+      });
+      if (error) this.emit('sendFailed', own.clientMsgId, error);
       this.emit('error', frame);
       return;
     }
@@ -438,7 +298,7 @@ export class ChatSocket extends Emitter<ChatSocketEvents> {
     this.firstWelcome = undefined;
     this.emit('welcome', frame);
     // After the catch-up: whatever it already acknowledged is not sent again.
-    for (const entry of this.outgoing.values()) if (entry.retryTimer === undefined) this.transmit(entry);
+    for (const entry of this.outbox.unsent()) this.transmit(entry);
     this.flushReads();
     this.startAckTimer();
   }
@@ -446,10 +306,9 @@ export class ChatSocket extends Emitter<ChatSocketEvents> {
   private onChat(frame: ChatFrame & { conversation?: string }): void {
     const message = asChatMessage(frame, this.fallbackConversation());
     if (this.options.endpoint.kind === 'private' && frame.target_id) this.learnedConversation ??= message.conversation;
-    const own = frame.client_msg_id ? this.outgoing.get(frame.client_msg_id) : undefined;
+    const own = this.outbox.get(frame.client_msg_id);
     if (own && (!this.options.selfId || frame.user_id === this.options.selfId)) {
-      this.settle(own);
-      own.resolve(message);
+      this.outbox.acknowledge(own, message);
       this.emit('ack', own.clientMsgId, message);
     }
     const key = this.options.endpoint.kind === 'chat' ? message.conversation : '';
@@ -468,14 +327,17 @@ export class ChatSocket extends Emitter<ChatSocketEvents> {
     const wasOpened = this.opened;
     this.welcomed = false;
     this.stopAckTimer();
-    for (const entry of this.outgoing.values()) entry.sentAt = undefined;
+    this.outbox.connectionLost();
     if (this.closedByUser) return;
 
     if (needsNewLogin(code)) {
       this.stop({ state: 'closed', code, needsLogin: true });
       return;
     }
-    if (code === CloseCode.MessageTooBig) this.dropTooBig();
+    if (code === CloseCode.MessageTooBig) {
+      const dropped = this.outbox.dropLargest();
+      if (dropped) this.emit('sendFailed', dropped.clientMsgId, dropped.error);
+    }
     if (this.options.reconnect === false) {
       this.stop({ state: 'closed', code }, new Error(`closed (${code}${reason ? ` ${reason}` : ''}) before the welcome notice`));
       return;
@@ -499,18 +361,11 @@ export class ChatSocket extends Emitter<ChatSocketEvents> {
   }
 
   private scheduleReconnect(code: number): void {
-    const backoff = this.options.reconnect || {};
-    let delayMs: number;
-    if (code === CloseCode.ServiceRestart) {
-      // A draining gateway: come back now (to another one); a little jitter spreads the crowd.
-      delayMs = Math.round(this.random() * 250);
-    } else {
-      delayMs = backoffDelay(this.attempt, backoff, this.random);
-      if (code === CloseCode.PolicyViolation || !shouldReconnect(code)) delayMs = Math.max(delayMs, POLICY_RETRY_MS);
-      this.attempt += 1;
-    }
-    this.setState({ state: 'reconnecting', code, delayMs, attempt: this.attempt });
-    this.reconnectTimer = setTimeout(() => this.openTransport(), delayMs);
+    const action = closeAction(code, this.attempt, this.options.reconnect || {}, this.random);
+    if (action.kind === 'login') return this.stop({ state: 'closed', code, needsLogin: true });
+    if (action.counts) this.attempt += 1;
+    this.setState({ state: 'reconnecting', code, delayMs: action.delayMs, attempt: this.attempt });
+    this.reconnectTimer = setTimeout(() => this.openTransport(), action.delayMs);
   }
 
   /** Stops for good (until `connect()`), telling listeners why. */
@@ -530,44 +385,8 @@ export class ChatSocket extends Emitter<ChatSocketEvents> {
 
   // ---- sending ----
 
-  private transmit(entry: Outgoing): void {
-    if (!this.ws || this.ws.readyState !== OPEN) return;
-    entry.sentAt = Date.now();
-    entry.attempts += 1;
-    this.ws.send(entry.text);
-  }
-
-  private refused(entry: Outgoing, frame: SystemFrame): void {
-    entry.sentAt = undefined;
-    const maxAttempts = this.options.maxSendAttempts ?? 8;
-    if (RETRY_CODES.has(frame.code) && entry.attempts < maxAttempts) {
-      entry.retryTimer = setTimeout(() => {
-        entry.retryTimer = undefined;
-        if (this.welcomed && this.outgoing.get(entry.clientMsgId) === entry) this.transmit(entry);
-      }, backoffDelay(entry.attempts - 1, { initialMs: 1_000, maxMs: 10_000 }, this.random));
-      return;
-    }
-    this.settle(entry);
-    const error = new ApiError(frame.code, 0, frame.content);
-    entry.reject(error);
-    this.emit('sendFailed', entry.clientMsgId, error);
-  }
-
-  /** 1009: the gateway read a frame over its limit. The largest one in flight is the culprit. */
-  private dropTooBig(): void {
-    let largest: Outgoing | undefined;
-    for (const entry of this.outgoing.values()) if (!largest || entry.text.length > largest.text.length) largest = entry;
-    if (!largest) return;
-    this.maxFrameBytes = Math.min(this.maxFrameBytes, byteLength(largest.text) - 1);
-    this.settle(largest);
-    const error = new ApiError(ErrorCode.PayloadRejected, 0, 'message too large for the server');
-    largest.reject(error);
-    this.emit('sendFailed', largest.clientMsgId, error);
-  }
-
-  private settle(entry: Outgoing): void {
-    if (entry.retryTimer !== undefined) clearTimeout(entry.retryTimer);
-    this.outgoing.delete(entry.clientMsgId);
+  private transmit(entry: OutboxEntry): void {
+    if (this.ws?.readyState === OPEN) this.ws.send(this.outbox.markSent(entry));
   }
 
   private flushReads(): void {
@@ -584,20 +403,14 @@ export class ChatSocket extends Emitter<ChatSocketEvents> {
     const timeout = this.options.ackTimeoutMs ?? 15_000;
     this.stopAckTimer();
     this.ackTimer = setInterval(() => {
-      const now = Date.now();
-      for (const entry of this.outgoing.values()) {
-        if (entry.sentAt !== undefined && now - entry.sentAt > timeout) {
-          const ws = this.ws;
-          if (!ws) return;
-          try {
-            ws.close(ACK_TIMEOUT_CLOSE, 'no ack');
-          } catch {
-            // closing anyway
-          }
-          this.onClose(ws, ACK_TIMEOUT_CLOSE, 'no ack');
-          return;
-        }
+      const ws = this.ws;
+      if (!ws || !this.outbox.overdue(timeout)) return;
+      try {
+        ws.close(ACK_TIMEOUT_CLOSE, 'no ack');
+      } catch {
+        // closing anyway
       }
+      this.onClose(ws, ACK_TIMEOUT_CLOSE, 'no ack');
     }, Math.max(50, Math.floor(timeout / 3)));
   }
 
@@ -637,10 +450,6 @@ export class ChatSocket extends Emitter<ChatSocketEvents> {
     if (this.options.endpoint.kind !== 'chat') throw new Error(`ChatSocket.${what}: only on /api/chat (Part 2)`);
   }
 
-  private nextClientMsgId(): string {
-    this.idCounter += 1;
-    return `${this.idPrefix}-${this.idCounter}`;
-  }
 }
 
 function deferred(): { promise: Promise<void>; resolve: () => void; reject: (err: Error) => void } {
@@ -651,16 +460,4 @@ function deferred(): { promise: Promise<void>; resolve: () => void; reject: (err
     reject = rej;
   });
   return { promise, resolve, reject };
-}
-
-/** 12 random base-36 characters: a device's ids never meet another's (the server keys by sender). */
-function randomPrefix(): string {
-  const bytes = new Uint8Array(8);
-  globalThis.crypto.getRandomValues(bytes);
-  return `c${[...bytes].map((b) => (b % 36).toString(36)).join('')}`;
-}
-
-const encoder = new TextEncoder();
-function byteLength(text: string): number {
-  return encoder.encode(text).byteLength;
 }
