@@ -135,12 +135,7 @@ async function pageRows(run: Run, filter: MessageFilter, window: MessageWindow, 
   const join = byUsername ? Prisma.sql`JOIN users s ON s.user_id = m.sender_id` : Prisma.empty;
   const total = totalOf === undefined ? Prisma.empty : Prisma.sql`(SELECT last_seq FROM conversations WHERE conversation = ${totalOf}) AS total,`;
   return run(Prisma.sql`
-    SELECT ${total} m.id, m.seq, m.conversation, m.sender_id, m.target_id, m.msg_type, m.content, m.client_msg_id,
-           m.file_id, m.online_count, m.created_at,
-           s.username AS sender_username, s.avatar AS sender_avatar,
-           t.username AS target_username, t.avatar AS target_avatar,
-           f.file_name, f.original_name, f.owner_id AS file_owner_id, f.target_id AS file_target_id, f.size AS file_size,
-           f.mime_type, f.file_type, f.storage_key, f.created_at AS file_created_at
+    SELECT ${total} ${Prisma.raw(MESSAGE_COLUMNS)}
     FROM (
       SELECT m.id FROM ${from} ${join}
       WHERE ${where} ${cursor}
@@ -153,6 +148,17 @@ async function pageRows(run: Run, filter: MessageFilter, window: MessageWindow, 
     LEFT JOIN files f ON f.id = m.file_id
     ORDER BY ${order}`);
 }
+
+/**
+ * What a message row is read as (`toMessage` maps it): the message `m` with its sender `s`,
+ * target `t` and file `f` joined. Shared by every statement that reads whole messages.
+ */
+export const MESSAGE_COLUMNS = `m.id, m.seq, m.conversation, m.sender_id, m.target_id, m.msg_type, m.content, m.client_msg_id,
+           m.file_id, m.online_count, m.created_at,
+           s.username AS sender_username, s.avatar AS sender_avatar,
+           t.username AS target_username, t.avatar AS target_avatar,
+           f.file_name, f.original_name, f.owner_id AS file_owner_id, f.target_id AS file_target_id, f.size AS file_size,
+           f.mime_type, f.file_type, f.storage_key, f.created_at AS file_created_at`;
 
 /** Messages of a conversation with id > `afterId`, oldest first: catch-up after `last_id`. */
 export function messagesAfterId(db: Db, conversation: string, afterId: bigint, limit: number): Promise<ChatMessageWithPeople[]> {
@@ -193,7 +199,7 @@ function filterSql(filter: MessageFilter): { where: Prisma.Sql; index?: string }
 }
 
 /** A row as Prisma or the driver returns it: integers as number or bigint, DATETIME as Date or text. */
-interface PageRow {
+export interface PageRow {
   total?: bigint | number | null;
   id: bigint | number;
   seq: bigint | number;
@@ -227,7 +233,7 @@ function utc(value: Date | string): Date {
 }
 
 /** The same object Prisma's `include: messageWithPeople` would give, so frames are built alike. */
-function toMessage(row: PageRow): ChatMessageWithPeople {
+export function toMessage(row: PageRow): ChatMessageWithPeople {
   return {
     id: BigInt(row.id),
     seq: BigInt(row.seq),

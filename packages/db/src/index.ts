@@ -24,3 +24,37 @@ export {
 export { toChatFrame, downloadPath, fileInfo, type FileRow } from './chat-frames.ts';
 export { createUserSummaryReader, type UserSummaryReader, type UserSummaryReaderOptions, type UserSummaryRow } from './user-summaries.ts';
 export { createMessageWriter, type MessageWriter, type MessageWriterOptions, type WriteResult } from './message-writer.ts';
+export { createSqlRunner, DeadlineError, type SqlRunner, type SqlRunnerOptions, type SqlTx } from './sql-runner.ts';
+export {
+  visibleConversations,
+  roomRole,
+  roomConversationsOf,
+  privateChatsOf,
+  ensurePrivateChat,
+  type Queryable,
+  type PrivateChat,
+} from './memberships.ts';
+export { moveReadCursor, type ReadCursorMove } from './read-cursors.ts';
+export { inboxPage, UNREAD_CAP, type InboxCursor, type InboxEntry } from './inbox.ts';
+export {
+  newRoomId,
+  findRoom,
+  lockRoom,
+  roomsOfUser,
+  roomMembers,
+  roomMember,
+  lockUsers,
+  roomCounts,
+  existingMembers,
+  latestMessageId,
+  insertRoom,
+  insertMembers,
+  deleteMember,
+  setMemberRole,
+  nextOwner,
+  updateRoom,
+  deleteRoom,
+  type RoomRow,
+  type RoomMemberRow,
+} from './rooms.ts';
+export { fileConversation } from './file-conversations.ts';
