@@ -1,9 +1,10 @@
-export type { Presence, PresenceChange, PresenceResync } from './presence.ts';
+export type { Presence, PresenceChange, PresenceResync, OnlineUsers, UserPresenceChange } from './presence.ts';
 export { createRedisPresence, type RedisPresenceOptions } from './presence-redis.ts';
+export { createRedisOnlineUsers, type RedisOnlineUsersOptions } from './online-users-redis.ts';
 export {
   createMemoryPresence,
   createMemoryPresenceHub,
   type MemoryPresenceHub,
   type MemoryPresenceOptions,
 } from './presence-memory.ts';
-export { presenceKeys, type PresenceKeys } from './presence-keys.ts';
+export { presenceKeys, userPresenceRoom, USER_PRESENCE_BUCKETS, type PresenceKeys } from './presence-keys.ts';
