@@ -15,6 +15,8 @@ export const settingsSchema = z.object({
   mysql: z.object({
     url: z.string().regex(/^(mysql|mariadb):\/\//, 'must start with mysql:// or mariadb://'),
     connection_limit: positiveInt,
+    /** Longest a rooms/inbox/read-cursor call may take before it fails with 1500. */
+    deadline_ms: z.number().int().min(50),
   }),
   redis: z.object({
     url: z.string().regex(/^rediss?:\/\//, 'must start with redis:// or rediss://'),
@@ -53,7 +55,19 @@ export const settingsSchema = z.object({
     allowed_types: z
       .array(z.string().regex(/^[a-z0-9]{1,10}$/, 'lowercase letters and digits, at most 10, no dot'))
       .min(1, 'list at least one type'),
+    /** Lifetime of signed download links (Part 2 `url`), in seconds. */
+    url_ttl_seconds: z.number().int().min(10).max(7 * 24 * 3600),
   }),
+  rooms: z
+    .object({
+      max_members: z.number().int().min(2),
+      max_rooms_per_user: positiveInt,
+      max_members_per_call: positiveInt,
+    })
+    .refine((rooms) => rooms.max_members_per_call <= rooms.max_members, {
+      message: 'max_members_per_call may not exceed max_members',
+      path: ['max_members_per_call'],
+    }),
   gateway: z.object({
     count: z.number().int().min(1).max(64),
     base_port: port,
