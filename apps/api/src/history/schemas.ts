@@ -31,7 +31,7 @@ const sort = z
   .transform((value) => (/^\w+$/.test(value) ? `${value} asc` : value))
   .pipe(z.enum(HISTORY_SORTS, 'sort 只能是 created_at|username asc|desc'));
 
-const messageId = z
+export const messageId = z
   .string()
   .trim()
   .regex(/^\d{1,20}$/, '必须是消息 id (非负整数)')
