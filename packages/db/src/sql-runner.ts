@@ -23,6 +23,12 @@ export interface SqlRunner {
    * Runs `work` in one transaction on one connection and commits; rolls back if it throws.
    * A deadlock or lock wait timeout runs `work` again from the start (InnoDB rolled it all back),
    * so `work` must have no effect outside the transaction. The deadline covers every attempt.
+   *
+   * Transactions run at READ COMMITTED: they serialise on the rows they lock (`FOR UPDATE`), and
+   * each read after a lock must see what the previous holder committed. Under InnoDB's default
+   * REPEATABLE READ a plain read returns the snapshot taken at the transaction's first read,
+   * possibly before the lock was granted (two rooms adding one user at once both counted her
+   * rooms as they were before either added her).
    */
   transaction<T>(work: (tx: SqlTx) => Promise<T>): Promise<T>;
   close(): Promise<void>;
@@ -94,6 +100,7 @@ export function createSqlRunner(options: SqlRunnerOptions): SqlRunner {
       for (let attempt = 1; ; attempt++) {
         try {
           return await withConnection(deadline, async (conn) => {
+            await conn.query('SET TRANSACTION ISOLATION LEVEL READ COMMITTED');
             await conn.beginTransaction();
             try {
               const result = await work({ query: (sql, values) => conn.query(sql, values) });
