@@ -5,7 +5,7 @@ import { createRedisPresence, type Presence } from '@im/presence';
 import { privateConversation } from '@im/protocol';
 import { startApi, type TestApi } from './support/start-api.ts';
 import { call, type Answer } from './support/http.ts';
-import { registerAndLogin } from './support/accounts.ts';
+import { registerAll } from './support/accounts.ts';
 import { MessageStore } from './support/messages.ts';
 
 interface Session {
@@ -43,7 +43,7 @@ describe('the inbox, conversation history and read cursors', () => {
   before(async () => {
     api = await startApi();
     store = new MessageStore(api.config.mysql.url, api.sql);
-    [ann, bob, cat, eve] = await Promise.all(['ann', 'bob', 'cat', 'eve'].map((name) => registerAndLogin(api, name)));
+    [ann, bob, cat, eve] = await registerAll(api, ['ann', 'bob', 'cat', 'eve']);
     // A gateway's presence on the same Redis and prefix: what makes a peer "online".
     presenceRedis = new Redis(api.config.redis.url);
     gateway = createRedisPresence({ redis: presenceRedis, prefix: api.config.redis.prefix, gatewayId: 'gw-test' });

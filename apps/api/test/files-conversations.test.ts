@@ -5,7 +5,7 @@ import { downloadPath } from '@im/db';
 import { MsgType, privateConversation } from '@im/protocol';
 import { startApi, type TestApi } from './support/start-api.ts';
 import { call } from './support/http.ts';
-import { registerAndLogin } from './support/accounts.ts';
+import { registerAll } from './support/accounts.ts';
 import { MessageStore } from './support/messages.ts';
 import { download, pngBytes, raw, uploadFile } from './files-support.ts';
 
@@ -33,7 +33,7 @@ describe('files in conversations, and signed links', () => {
   before(async () => {
     api = await startApi();
     store = new MessageStore(api.config.mysql.url, api.sql);
-    [ann, bob, eve] = await Promise.all(['ann', 'bob', 'eve'].map((name) => registerAndLogin(api, name)));
+    [ann, bob, eve] = await registerAll(api, ['ann', 'bob', 'eve']);
     room = (await call(api.url, '/api/rooms', { token: ann.token, body: { name: 'files', member_ids: [bob.user.user_id] } })).data;
   });
   after(async () => {

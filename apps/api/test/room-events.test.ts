@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import type { RoomEventFrame } from '@im/protocol';
 import { startApi, type TestApi } from './support/start-api.ts';
 import { call, type Answer } from './support/http.ts';
-import { registerAndLogin } from './support/accounts.ts';
+import { registerAll } from './support/accounts.ts';
 import { BusListener, type Published } from './support/bus-listener.ts';
 
 interface Session {
@@ -30,7 +30,7 @@ describe('room events on the bus', () => {
   before(async () => {
     api = await startApi();
     bus = await BusListener.start(api.config.redis.url, api.config.redis.prefix);
-    [ann, bob, cat] = await Promise.all(['ann', 'bob', 'cat'].map((name) => registerAndLogin(api, name)));
+    [ann, bob, cat] = await registerAll(api, ['ann', 'bob', 'cat']);
     for (const who of [ann, bob, cat]) await bus.listen(userChannel(who));
   });
   after(async () => {

@@ -2,7 +2,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { startApi, type TestApi } from './support/start-api.ts';
 import { call, type Answer } from './support/http.ts';
-import { registerAndLogin } from './support/accounts.ts';
+import { registerAll, registerAndLogin } from './support/accounts.ts';
 import { MessageStore } from './support/messages.ts';
 
 interface Session {
@@ -37,7 +37,7 @@ describe('rooms', () => {
   before(async () => {
     api = await startApi();
     store = new MessageStore(api.config.mysql.url, api.sql);
-    [ann, bob, cat, dan, eve] = await Promise.all(['ann', 'bob', 'cat', 'dan', 'eve'].map((name) => registerAndLogin(api, name)));
+    [ann, bob, cat, dan, eve] = await registerAll(api, ['ann', 'bob', 'cat', 'dan', 'eve']);
   });
   after(async () => {
     await store.close();

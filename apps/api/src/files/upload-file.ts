@@ -26,11 +26,6 @@ export interface UploadRequest {
  * then records it. Limits are enforced while streaming, so an oversize or refused upload never
  * leaves a file or a row, and neither does one whose client hangs up.
  */
-export async function uploadFile(ctx: ApiContext, request: UploadRequest): Promise<FileView> {
-  return toFileView(await storeUpload(ctx, request));
-}
-
-/** The upload itself; answers with the stored row. */
 export async function storeUpload(ctx: ApiContext, { userId, targetId, conversation, req }: UploadRequest): Promise<File> {
   const { max_file_bytes: maxFileBytes, quota_bytes_per_user: quota } = ctx.config.upload;
   if (targetId !== undefined) {

@@ -36,6 +36,8 @@ export interface StartApiOptions {
   overrides?: LoadConfigOptions['overrides'];
   /** Reuse another instance's database and Redis prefix: a second replica of the same deployment. */
   shareWith?: TestApi;
+  /** Where the rooms/inbox runner connects instead of the test database (a server that never answers, say). */
+  sqlUrl?: string;
 }
 
 /**
@@ -72,7 +74,7 @@ export async function startApi(options: StartApiOptions = {}): Promise<TestApi> 
   const redis = new Redis(config.redis.url, { maxRetriesPerRequest: 1 });
   const db = createDb({ url: config.mysql.url, connectionLimit: 5 });
   const history = createHistoryReader({ url: config.mysql.url, connectionLimit: 2 });
-  const sql = createSqlRunner({ url: config.mysql.url, connectionLimit: 3, deadlineMs: config.mysql.deadline_ms });
+  const sql = createSqlRunner({ url: options.sqlUrl ?? config.mysql.url, connectionLimit: 3, deadlineMs: config.mysql.deadline_ms });
   const sub = new Redis(config.redis.url, { maxRetriesPerRequest: null });
   const broker = createRedisBroker({ pub: redis, sub, prefix: config.redis.prefix });
   const mails: OutgoingMail[] = [];
