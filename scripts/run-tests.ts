@@ -15,9 +15,19 @@ function findTests(dir: string, found: string[] = []): string[] {
   return found;
 }
 
-// Optional arguments narrow the run to files whose path contains one of them.
-const filters = process.argv.slice(2);
-const files = ['packages', 'apps', 'test']
+// `--layer unit`: the tests under packages/ and apps/ (in-process, at most MariaDB and Redis, no
+// spawned cluster); `--layer cluster`: those under test/ (real processes, front doors, browsers).
+// Other arguments narrow the run to files whose path contains one of them.
+const args = process.argv.slice(2);
+const layerAt = args.indexOf('--layer');
+const layer = layerAt >= 0 ? args.splice(layerAt, 2)[1] : undefined;
+const LAYERS: Record<string, string[]> = { unit: ['packages', 'apps'], cluster: ['test'] };
+if (layer !== undefined && !LAYERS[layer]) {
+  console.error(`run-tests: --layer must be unit or cluster, got ${layer}`);
+  process.exit(1);
+}
+const filters = args;
+const files = (layer ? LAYERS[layer]! : ['packages', 'apps', 'test'])
   .flatMap((root) => findTests(root))
   .filter((file) => filters.length === 0 || filters.some((f) => file.includes(f)))
   .sort();

@@ -27,7 +27,7 @@ io.on('connection', (socket) => {
 });
 http.listen(port, '127.0.0.1');
 process.on('SIGTERM', () => {
-  io.close();
+  void io.close();
   pub.disconnect();
   sub.disconnect();
   process.exit(0);

@@ -30,7 +30,7 @@ export class ChatClient {
       for (const wake of this.waiters) wake();
     });
     this.closed = new Promise((resolve) => ws.once('close', (code, reason) => resolve({ code, reason: String(reason) })));
-    this.closed.then(() => {
+    void this.closed.then(() => {
       for (const wake of this.waiters) wake();
     });
   }

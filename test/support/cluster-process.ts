@@ -61,7 +61,7 @@ export function startProcess(entry: string, env: NodeJS.ProcessEnv): RunningProc
           resolve(line);
         };
         listeners.add(listener);
-        exited.then((code) => {
+        void exited.then((code) => {
           clearTimeout(timer);
           listeners.delete(listener);
           reject(new Error(`process exited (${code}) before "${text}"; output:\n${output.slice(-30).join('\n')}`));

@@ -77,7 +77,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<TestCl
 export async function waitReady(base: string, process: RunningProcess, timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let exited = false;
-  process.exited.then(() => (exited = true));
+  void process.exited.then(() => (exited = true));
   while (Date.now() < deadline) {
     if (exited) throw new Error(`process exited before ready:\n${process.output.slice(-20).join('\n')}`);
     try {

@@ -1,5 +1,6 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { decodeBusMessage } from '@im/bus';
 import type { RoomEventFrame } from '@im/protocol';
 import { startApi, type TestApi } from './support/start-api.ts';
 import { call, type Answer } from './support/http.ts';
@@ -11,10 +12,13 @@ interface Session {
   user: { user_id: string };
 }
 
-/** A published payload: the gateways' transient wire header, then the frame clients receive. */
+/** A published payload: a transient chat message of the room's conversation carrying the frame clients receive. */
 function frameOf(message: Published): RoomEventFrame {
-  assert.ok(message.payload.startsWith('p\t0\t0\t'), `not a transient wire message: ${message.payload.slice(0, 20)}`);
-  return JSON.parse(message.payload.slice('p\t0\t0\t'.length));
+  const decoded = decodeBusMessage(Buffer.from(message.payload));
+  assert.ok(decoded, `not a chat bus message: ${message.payload.slice(0, 30)}`);
+  const frame = JSON.parse(decoded.frame.toString('utf8')) as RoomEventFrame;
+  assert.deepEqual([decoded.kind, decoded.conversation, decoded.seq, decoded.id], ['transient', frame.conversation, 0, 0]);
+  return frame;
 }
 
 describe('room events on the bus', () => {

@@ -3,7 +3,7 @@ import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { createRedisRevocations, createTokenService } from '@im/auth';
 import { createRedisBroker } from '@im/bus';
-import { createDb, createHistoryReader, createMessageWriter, createUserSummaryReader, pingDb } from '@im/db';
+import { createChatReader, createMessageWriter } from '@im/db';
 import { createLogger } from '@im/logger';
 import { createRedisPresence } from '@im/presence';
 import { checkMysql, connectRedis, exitWithMessage, loadConfigOrExit, onShutdown, StartupError } from '@im/runtime';
@@ -21,12 +21,11 @@ try {
   // revocation commands at once, each of which cost a syscall.
   const redis = await connectRedis(config.redis.url, { name: `gateway-${gatewayId}`, autoPipelining: true });
   const sub = await connectRedis(config.redis.url, { name: `gateway-${gatewayId}-sub`, maxRetriesPerRequest: null });
-  const db = createDb({ url: config.mysql.url, connectionLimit: config.mysql.connection_limit });
-  await checkMysql('gateway', () => pingDb(db), config.mysql.url);
-  // The chat hot path writes through its own small pool, batching commits (see message-writer.ts).
-  const writer = createMessageWriter({ url: config.mysql.url, connectionLimit: 4 });
-  const userSummaries = createUserSummaryReader({ url: config.mysql.url, connectionLimit: 2 });
-  const history = createHistoryReader({ url: config.mysql.url, connectionLimit: 2 });
+  // Two pools, sized in settings (mysql.gateway_*_connections): the writer batches the chat hot
+  // path's commits (see message-writer.ts); the reader serves everything else the gateway reads.
+  const reader = createChatReader({ url: config.mysql.url, connectionLimit: config.mysql.gateway_reader_connections });
+  await checkMysql('gateway', () => reader.ping(), config.mysql.url);
+  const writer = createMessageWriter({ url: config.mysql.url, connectionLimit: config.mysql.gateway_writer_connections });
 
   const metrics = createMetrics(gatewayId);
   const onRedisError = (operation: string) => (err: unknown) => {
@@ -50,7 +49,7 @@ try {
     revocations,
   });
 
-  const gateway = createGateway({ config, logger, db, writer, userSummaries, history, broker, presence, tokens, revocations, metrics });
+  const gateway = createGateway({ config, logger, reader, writer, broker, presence, tokens, revocations, metrics });
   await gateway.start();
   gateway.server.listen({ port: config.gateway.port, host: config.system.host, backlog: config.gateway.listen_backlog });
   await new Promise<void>((resolve, reject) => {
@@ -63,9 +62,7 @@ try {
     await gateway.drain();
     await broker.close();
     await writer.close();
-    await userSummaries.close();
-    await history.close();
-    await db.$disconnect();
+    await reader.close();
     redis.disconnect();
     sub.disconnect();
   });

@@ -1,8 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { prepareTextFrame } from '../src/connections/prepared-frame.ts';
-import { RecentFrames, RecentFramesBudget } from '../src/rooms/recent-frames.ts';
-import { frameId } from '../src/rooms/room-feed.ts';
+import { RecentFrames, RecentFramesBudget } from '../src/fanout/recent-frames.ts';
 
 const frame = (id: number, pad = 0) => prepareTextFrame(Buffer.from(JSON.stringify({ id, content: 'x'.repeat(pad) })));
 
@@ -112,15 +111,5 @@ describe('recent frames for catch-up', () => {
     assert.equal(budget.usedBytes, 0);
     assert.deepEqual(recent.after(idOf(5), 10)!.frames, [], 'still knows where the room stands');
     assert.equal(recent.after(idOf(4), 10), undefined);
-  });
-});
-
-describe('frameId', () => {
-  it('reads the id a stored frame starts with', () => {
-    assert.equal(frameId(Buffer.from('{"id":12345,"user_id":"a"}')), 12345);
-    assert.equal(frameId(Buffer.from('{"user_id":"a","id":1}')), undefined);
-    assert.equal(frameId(Buffer.from('{"id":"12"}')), undefined);
-    assert.equal(frameId(Buffer.from('{"id":')), undefined);
-    assert.equal(frameId(Buffer.from('{"id":99999999999999999999,"x":1}')), undefined);
   });
 });

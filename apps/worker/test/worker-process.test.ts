@@ -44,7 +44,7 @@ function startWorker(env: Record<string, string>): Started {
         };
         lines.on('line', check);
         check();
-        exited.then((code) => reject(new Error(`worker exited (${code}) before "${msg}": ${stderr.join('\n')}`)));
+        void exited.then((code) => reject(new Error(`worker exited (${code}) before "${msg}": ${stderr.join('\n')}`)));
       }),
       timeoutMs,
       `worker did not log "${msg}" within ${timeoutMs} ms`,

@@ -70,6 +70,19 @@ export function createMemoryBroker(options: MemoryBrokerOptions = {}): Broker {
       for (const other of members) other.receive(channel, bytes);
     },
 
+    async publishMany(messages) {
+      assertOpen();
+      for (const { channel, payload } of messages) {
+        assertChannel(channel);
+        assertPayload(payload);
+      }
+      for (const { channel, payload } of messages) {
+        const bytes = typeof payload === 'string' ? Buffer.from(payload) : payload;
+        for (const other of members) other.receive(channel, bytes);
+      }
+      return messages.map(() => undefined);
+    },
+
     async subscribe(channel, handler) {
       assertOpen();
       assertChannel(channel);

@@ -114,6 +114,28 @@ export function createRedisBroker(options: RedisBrokerOptions): Broker {
       else await pub.publish(key, payload);
     },
 
+    async publishMany(messages) {
+      assertOpen();
+      for (const { channel, payload } of messages) {
+        assertChannel(channel);
+        assertPayload(payload);
+      }
+      if (messages.length === 0) return [];
+      // This body runs at once, up to its first await: an explicit pipeline is written to the
+      // socket inside exec() when the connection is up (queued while it is not). Cluster
+      // pipelines must stay within one slot, so sharded mode sends each SPUBLISH on its own (a
+      // Cluster client pipelines them per node itself).
+      if (sharded) {
+        return Promise.all(messages.map(({ channel, payload }) => pub.spublish(prefix + channel, payload).then(noError, asError)));
+      }
+      const pipeline = pub.pipeline();
+      for (const { channel, payload } of messages) pipeline.publish(prefix + channel, payload);
+      return pipeline.exec().then(
+        (results) => messages.map((_, i) => (results?.[i]?.[0] ? asError(results[i]![0]) : undefined)),
+        (err: unknown) => messages.map(() => asError(err)),
+      );
+    },
+
     async subscribe(channel, handler) {
       assertOpen();
       assertChannel(channel);
@@ -181,6 +203,9 @@ export function createRedisBroker(options: RedisBrokerOptions): Broker {
     },
   };
 }
+
+const noError = (): undefined => undefined;
+const asError = (err: unknown): Error => (err instanceof Error ? err : new Error(String(err)));
 
 function validate(options: RedisBrokerOptions): void {
   if (typeof options !== 'object' || options === null) {

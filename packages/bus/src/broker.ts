@@ -7,6 +7,12 @@
  */
 export type MessageHandler = (payload: Buffer) => void;
 
+/** One message for `publishMany`. */
+export interface OutgoingMessage {
+  channel: string;
+  payload: Buffer | string;
+}
+
 /**
  * Fan-out between processes: what one gateway publishes on a channel reaches every handler
  * subscribed to that channel in every process (including the publisher's own, if it subscribed).
@@ -28,6 +34,16 @@ export interface Broker {
    * message. Strings are sent as UTF-8; handlers always receive a Buffer.
    */
   publish(channel: string, payload: Buffer | string): Promise<void>;
+
+  /**
+   * Publishes several messages, in this order, handing them to Redis in one write when it is
+   * connected (a single PUBLISH each, as `publish`): a gateway that stored a batch of messages
+   * pays one system call for their publishes, and knows they are on their way when this returns
+   * (before its promise settles), so it can deliver locally next. Resolves with one entry per
+   * message, `undefined` when Redis accepted it or the error; it never rejects for a single
+   * message (it throws for bad arguments or a closed broker).
+   */
+  publishMany(messages: readonly OutgoingMessage[]): Promise<Array<Error | undefined>>;
 
   /**
    * Calls `handler` for every message on `channel` from now on. Resolves once Redis has

@@ -129,6 +129,30 @@ export function brokerContract(name: string, factory: BrokerPairFactory): void {
       await pair.b.unsubscribe(channel, inbox.handler);
     });
 
+    it('publishMany delivers each message on its channel, in order, after what was published before', async () => {
+      const inbox = new Inbox();
+      const other = new Inbox();
+      const otherChannel = `${channel}-other`;
+      await pair.b.subscribe(channel, inbox.handler);
+      await pair.b.subscribe(otherChannel, other.handler);
+
+      const before = pair.a.publish(channel, 'first');
+      const results = await pair.a.publishMany([
+        { channel, payload: 'second' },
+        { channel: otherChannel, payload: Buffer.from('elsewhere') },
+        { channel, payload: 'third' },
+      ]);
+      await before;
+
+      assert.deepEqual(results, [undefined, undefined, undefined]);
+      assert.deepEqual(await pair.a.publishMany([]), []);
+      assert.deepEqual((await inbox.until(3)).map(String), ['first', 'second', 'third']);
+      assert.deepEqual((await other.until(1)).map(String), ['elsewhere']);
+      await assert.rejects(pair.a.publishMany([{ channel: '', payload: 'x' }]), /channel must be a non-empty string/);
+      await pair.b.unsubscribe(channel, inbox.handler);
+      await pair.b.unsubscribe(otherChannel, other.handler);
+    });
+
     it('isolates a throwing handler from the others', async () => {
       const boom = new Error('handler bug');
       const earlier = new Inbox();

@@ -17,6 +17,10 @@ export const settingsSchema = z.object({
     connection_limit: positiveInt,
     /** Longest a rooms/inbox/read-cursor call may take before it fails with 1500. */
     deadline_ms: z.number().int().min(50),
+    /** Each gateway's message writer pool (commits are batched, several batches in flight). */
+    gateway_writer_connections: positiveInt,
+    /** Each gateway's chat reader pool: catch-up pages, gap fills, user lookups, files, readiness. */
+    gateway_reader_connections: positiveInt,
   }),
   redis: z.object({
     url: z.string().regex(/^rediss?:\/\//, 'must start with redis:// or rediss://'),

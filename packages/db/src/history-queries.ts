@@ -72,7 +72,8 @@ export function createHistoryReader(options: HistoryReaderOptions): HistoryReade
 }
 
 /** Runs one composed statement and returns its rows. */
-type Run = (query: Prisma.Sql) => Promise<any[]>;
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- rows of any statement; each caller names its row type
+export type Run = (query: Prisma.Sql) => Promise<any[]>;
 
 function viaPrisma(db: Db): Run {
   return (query) => db.$queryRawUnsafe(query.sql, ...query.values);
@@ -107,7 +108,7 @@ async function historyWithCount(
  *
  * With `totalOf`, each row also carries that conversation's `last_seq` as `total`.
  */
-async function pageRows(run: Run, filter: MessageFilter, window: MessageWindow, limit: number, totalOf?: string): Promise<PageRow[]> {
+export async function pageRows(run: Run, filter: MessageFilter, window: MessageWindow, limit: number, totalOf?: string): Promise<PageRow[]> {
   if (!Number.isInteger(limit) || limit < 1) throw new RangeError(`history: limit must be a positive integer, got ${limit}`);
   const { where, index } = filterSql(filter);
   const from = index ? Prisma.sql`chat_messages m FORCE INDEX (${Prisma.raw(index)})` : Prisma.sql`chat_messages m`;
@@ -135,7 +136,7 @@ async function pageRows(run: Run, filter: MessageFilter, window: MessageWindow, 
   const join = byUsername ? Prisma.sql`JOIN users s ON s.user_id = m.sender_id` : Prisma.empty;
   const total = totalOf === undefined ? Prisma.empty : Prisma.sql`(SELECT last_seq FROM conversations WHERE conversation = ${totalOf}) AS total,`;
   return run(Prisma.sql`
-    SELECT ${total} ${Prisma.raw(MESSAGE_COLUMNS)}
+    SELECT ${total} ${MESSAGE_COLUMNS}
     FROM (
       SELECT m.id FROM ${from} ${join}
       WHERE ${where} ${cursor}
@@ -143,22 +144,22 @@ async function pageRows(run: Run, filter: MessageFilter, window: MessageWindow, 
       LIMIT ${limit} OFFSET ${offset}
     ) page
     JOIN chat_messages m ON m.id = page.id
-    JOIN users s ON s.user_id = m.sender_id
-    LEFT JOIN users t ON t.user_id = m.target_id
-    LEFT JOIN files f ON f.id = m.file_id
+    ${MESSAGE_JOINS}
     ORDER BY ${order}`);
 }
 
-/**
- * What a message row is read as (`toMessage` maps it): the message `m` with its sender `s`,
- * target `t` and file `f` joined. Shared by every statement that reads whole messages.
- */
-export const MESSAGE_COLUMNS = `m.id, m.seq, m.conversation, m.sender_id, m.target_id, m.msg_type, m.content, m.client_msg_id,
+/** A message row with its sender, target and file, as `toMessage` reads it (`m` is chat_messages). */
+export const MESSAGE_COLUMNS = Prisma.sql`m.id, m.seq, m.conversation, m.sender_id, m.target_id, m.msg_type, m.content, m.client_msg_id,
            m.file_id, m.online_count, m.created_at,
            s.username AS sender_username, s.avatar AS sender_avatar,
            t.username AS target_username, t.avatar AS target_avatar,
            f.file_name, f.original_name, f.owner_id AS file_owner_id, f.target_id AS file_target_id, f.size AS file_size,
            f.mime_type, f.file_type, f.storage_key, f.created_at AS file_created_at`;
+
+/** The joins MESSAGE_COLUMNS reads from. */
+export const MESSAGE_JOINS = Prisma.sql`JOIN users s ON s.user_id = m.sender_id
+    LEFT JOIN users t ON t.user_id = m.target_id
+    LEFT JOIN files f ON f.id = m.file_id`;
 
 /** Messages of a conversation with id > `afterId`, oldest first: catch-up after `last_id`. */
 export function messagesAfterId(db: Db, conversation: string, afterId: bigint, limit: number): Promise<ChatMessageWithPeople[]> {

@@ -1,6 +1,6 @@
 import { GROUP_CONVERSATION, isRoomConversation, type ConversationKind, type RoomRole } from '@im/protocol';
 import type { ChatMessageWithPeople } from './chat-messages.ts';
-import { MESSAGE_COLUMNS, toMessage, type PageRow } from './history-queries.ts';
+import { MESSAGE_COLUMNS, MESSAGE_JOINS, toMessage, type PageRow } from './history-queries.ts';
 import type { Queryable } from './memberships.ts';
 import { maxOf, ownLastIdSql } from './read-cursors.ts';
 import { fromSqlDateTime, toSqlDateTime } from './sql-time.ts';
@@ -127,11 +127,9 @@ async function lastMessagesOf(sql: Queryable, items: PageItem[]): Promise<Map<st
   const withMessages = items.filter((item) => BigInt(item.last_seq) > 0n);
   if (withMessages.length === 0) return new Map();
   const rows = await sql.query<PageRow[]>(
-    `SELECT ${MESSAGE_COLUMNS}
+    `SELECT ${MESSAGE_COLUMNS.sql}
      FROM chat_messages m
-     JOIN users s ON s.user_id = m.sender_id
-     LEFT JOIN users t ON t.user_id = m.target_id
-     LEFT JOIN files f ON f.id = m.file_id
+     ${MESSAGE_JOINS.sql}
      WHERE ${withMessages.map(() => '(m.conversation = ? AND m.seq = ?)').join(' OR ')}`,
     withMessages.flatMap((item) => [item.conversation, item.last_seq]),
   );

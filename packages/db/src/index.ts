@@ -1,11 +1,9 @@
 export { createDb, pingDb, type Db, type CreateDbOptions } from './create-db.ts';
-export { applyMigrations, readMigrations, pingServer, MigrationError, type MigrateResult } from './migrate.ts';
+export { applyMigrations, pingServer, type MigrateResult } from './migrate.ts';
 export { poolConfigFromUrl } from './connection-options.ts';
 export { Prisma } from './generated/client.ts';
 export type { User, ChatMessage, File } from './generated/client.ts';
 export {
-  messagesBySeq,
-  lastSeq,
   messageWithPeople,
   type NewChatMessage,
   type ChatMessageWithPeople,
@@ -22,7 +20,15 @@ export {
   type HistoryReaderOptions,
 } from './history-queries.ts';
 export { toChatFrame, downloadPath, fileInfo, type FileRow } from './chat-frames.ts';
-export { createUserSummaryReader, type UserSummaryReader, type UserSummaryReaderOptions, type UserSummaryRow } from './user-summaries.ts';
+export {
+  createChatReader,
+  type ChatReader,
+  type ChatReaderOptions,
+  type ChatFile,
+  type ConversationHead,
+  type StoredFrame,
+  type UserSummaryRow,
+} from './chat-reader.ts';
 export { createMessageWriter, type MessageWriter, type MessageWriterOptions, type WriteResult } from './message-writer.ts';
 export { createSqlRunner, DeadlineError, type SqlRunner, type SqlRunnerOptions, type SqlTx } from './sql-runner.ts';
 export {
@@ -35,7 +41,7 @@ export {
   type PrivateChat,
 } from './memberships.ts';
 export { moveReadCursor, type ReadCursorMove } from './read-cursors.ts';
-export { inboxPage, UNREAD_CAP, type InboxCursor, type InboxEntry } from './inbox.ts';
+export { inboxPage, type InboxCursor, type InboxEntry } from './inbox.ts';
 export {
   newRoomId,
   findRoom,

@@ -36,15 +36,14 @@ interface Pending {
  *
  * Per batch: conversations are bumped with one statement (rows locked in sorted order, so two
  * gateways' batches cannot deadlock), each message takes the next seq of its conversation, and
- * one multi-row INSERT stores them in seq order — InnoDB hands a multi-row insert consecutive
- * ids, so ids grow with seqs. The conversation rows stay locked until commit, which keeps other
- * writers of those conversations behind us: seqs have no gaps and ids follow them.
+ * one multi-row INSERT stores them in seq order; the ids InnoDB gave them are read back in the
+ * same transaction. The conversation rows stay locked until commit, which keeps other writers of
+ * those conversations behind us: seqs have no gaps and ids grow with them.
  */
 export function createMessageWriter(options: MessageWriterOptions): MessageWriter {
   const maxBatch = options.maxBatch ?? 200;
   const pool = createPool({
     ...poolConfigFromUrl(options.url, options.connectionLimit ?? 4),
-    insertIdAsNumber: false,
     // Every value below goes through `?` placeholders; statements are joined only to save round trips.
     multipleStatements: true,
   });
@@ -113,7 +112,7 @@ async function runBatch(pool: Pool, batch: Pending[]): Promise<void> {
  * reaches the COMMIT behind it; the transaction is then rolled back whole.
  *
  * 1. START TRANSACTION; look up resends; bump the conversations; read their new last_seq.
- * 2. INSERT the messages; COMMIT.
+ * 2. INSERT the messages; read back their ids; COMMIT.
  *
  * The bump in 1 assumes no message is a resend. When the lookup finds one (a client resending
  * after a failure: rare), the transaction is rolled back and the batch planned again without it.
@@ -219,29 +218,48 @@ async function bumpConversations(conn: PoolConnection, plan: BatchPlan, lookUp: 
   return found;
 }
 
-/** Round trip 2: one multi-row INSERT (InnoDB gives it consecutive ids), then COMMIT. */
+/**
+ * Round trip 2: one multi-row INSERT, a SELECT of the rows it made, then COMMIT. The ids are read
+ * back, not computed: InnoDB hands a multi-row INSERT consecutive ids only in some lock modes and
+ * with auto_increment_increment = 1 (MySQL 8 defaults to innodb_autoinc_lock_mode=2; Galera and
+ * group replication raise the increment). Within a conversation ids still grow with seq, whatever
+ * the mode: rows are inserted in seq order and the conversation row stays locked until COMMIT.
+ */
 async function insertAndCommit(conn: PoolConnection, messages: NewChatMessage[], plan: BatchPlan): Promise<WriteResult[]> {
   const createdAt = new Date();
   const stamp = mysqlDateTime(createdAt);
-  const seqs = plan.toInsert.map((i) => {
+  // toInsert is in (conversation, arrival) order: each conversation's rows are one run of it.
+  const firstSeq = new Map(plan.nextSeq);
+  const runStart = new Map<string, number>();
+  const seqs = plan.toInsert.map((i, k) => {
     const conversation = messages[i]!.conversation;
+    if (!runStart.has(conversation)) runStart.set(conversation, k);
     const seq = plan.nextSeq.get(conversation)!;
     plan.nextSeq.set(conversation, seq + 1);
     return seq;
   });
-  const [inserted] = (await conn.query(
+  const conversations = [...runStart.keys()];
+  const [, rows] = (await conn.query(
     `INSERT INTO chat_messages (seq, conversation, sender_id, target_id, msg_type, content, client_msg_id, file_id, online_count, created_at)
      VALUES ${plan.toInsert.map(() => '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)').join(', ')};
+     SELECT id, seq, conversation FROM chat_messages WHERE ${conversations.map(() => '(conversation = ? AND seq BETWEEN ? AND ?)').join(' OR ')};
      COMMIT`,
-    plan.toInsert.flatMap((i, k) => {
-      const m = messages[i]!;
-      return [seqs[k], m.conversation, m.senderId, m.targetId, m.msgType, m.content, m.clientMsgId, m.fileId, m.onlineCount, stamp];
-    }),
-  )) as [{ insertId: bigint | number }];
-  const firstId = BigInt(inserted.insertId);
+    [
+      ...plan.toInsert.flatMap((i, k) => {
+        const m = messages[i]!;
+        return [seqs[k], m.conversation, m.senderId, m.targetId, m.msgType, m.content, m.clientMsgId, m.fileId, m.onlineCount, stamp];
+      }),
+      ...conversations.flatMap((c) => [c, firstSeq.get(c), plan.nextSeq.get(c)! - 1]),
+    ],
+  )) as [unknown, Array<{ id: bigint | number; seq: bigint | number; conversation: string }>];
+  if (rows.length !== plan.toInsert.length) {
+    throw new Error(`message writer: stored ${plan.toInsert.length} messages but read back ${rows.length}`);
+  }
+  const ids: bigint[] = new Array(plan.toInsert.length);
+  for (const row of rows) ids[runStart.get(row.conversation)! + Number(row.seq) - firstSeq.get(row.conversation)!] = BigInt(row.id);
   const { results } = plan;
   plan.toInsert.forEach((i, k) => {
-    results[i] = { duplicate: false, id: firstId + BigInt(k), seq: seqs[k]!, createdAt };
+    results[i] = { duplicate: false, id: ids[k]!, seq: seqs[k]!, createdAt };
   });
   // Repeats of a client_msg_id first seen in this batch answer with that message.
   messages.forEach((m, i) => {

@@ -9,6 +9,7 @@ export class DeadlineError extends Error {
 
 /** Statements inside one transaction. */
 export interface SqlTx {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- rows of any statement; each caller names its row type
   query<T = any>(sql: string, values?: readonly unknown[]): Promise<T>;
 }
 
@@ -18,6 +19,7 @@ export interface SqlTx {
  */
 export interface SqlRunner {
   /** One statement on a pooled connection. Rejects with DeadlineError after the deadline. */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- rows of any statement; each caller names its row type
   query<T = any>(sql: string, values?: readonly unknown[]): Promise<T>;
   /**
    * Runs `work` in one transaction on one connection and commits; rolls back if it throws.

@@ -1,3 +1,3 @@
-export { MAIL_QUEUE, MAIL_JOB_NAME, type MailJob } from './mail-job.ts';
+export { MAIL_QUEUE, type MailJob } from './mail-job.ts';
 export { createMailQueue, type MailQueue, type MailQueueOptions } from './mail-queue.ts';
 export { queuePrefix } from './queue-prefix.ts';

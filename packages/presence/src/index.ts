@@ -7,4 +7,3 @@ export {
   type MemoryPresenceHub,
   type MemoryPresenceOptions,
 } from './presence-memory.ts';
-export { presenceKeys, userPresenceRoom, USER_PRESENCE_BUCKETS, type PresenceKeys } from './presence-keys.ts';

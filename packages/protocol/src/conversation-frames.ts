@@ -82,6 +82,7 @@ export interface TypingFrame {
   date: string;
 }
 
+/** @public The relayed typing frame (for the gateway's `ws /api/chat`). */
 export function typingFrame(conversation: string, userId: string, username: string, date = new Date()): TypingFrame {
   return { conversation, msg_type: MsgType.Typing, user_id: userId, username, date: date.toISOString() };
 }
@@ -102,6 +103,7 @@ export interface ReadFrame {
   date: string;
 }
 
+/** @public The read receipt frame (for the gateway's `ws /api/chat`). */
 export function readFrame(conversation: string, userId: string, lastReadId: number, date = new Date()): ReadFrame {
   return { conversation, msg_type: MsgType.Read, user_id: userId, last_read_id: lastReadId, date: date.toISOString() };
 }

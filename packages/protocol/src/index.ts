@@ -4,7 +4,6 @@ export { ok, type Envelope } from './envelope.ts';
 export { MsgType, type MsgTypeValue } from './msg-types.ts';
 export {
   GROUP_CONVERSATION,
-  MAX_CONVERSATION_LENGTH,
   USER_ID_PATTERN,
   ROOM_ID_PATTERN,
   privateConversation,
@@ -17,9 +16,7 @@ export {
   type ParsedConversation,
 } from './conversations.ts';
 export {
-  ROOM_ROLES,
   ASSIGNABLE_ROOM_ROLES,
-  ROOM_EVENTS,
   type RoomRole,
   type AssignableRoomRole,
   type RoomEvent,
@@ -38,8 +35,6 @@ export {
 export {
   conversationFrame,
   roomEventFrame,
-  typingFrame,
-  readFrame,
   type ConversationChatFrame,
   type ConversationFileInfo,
   type FileUrlSigner,
@@ -50,4 +45,10 @@ export {
   type ReadFrame,
   type ResumeRequest,
 } from './conversation-frames.ts';
-export { CloseCode, shouldReconnect, type CloseCodeValue } from './close-codes.ts';
+/** @public for the gateway's `ws /api/chat` (issue 11, gateway side): typing and read frames, room roles and events. */
+export { typingFrame, readFrame } from './conversation-frames.ts';
+/** @public see above */
+export { ROOM_ROLES, ROOM_EVENTS } from './rooms.ts';
+export { CloseCode, type CloseCodeValue } from './close-codes.ts';
+/** @public for client code (the SDK of issue 12); the servers only send the codes. */
+export { shouldReconnect } from './close-codes.ts';

@@ -1,2 +1,2 @@
-export { assertSafeKey, TooLargeError, type Storage, type WriteStreamOptions } from './storage.ts';
+export { TooLargeError, type Storage, type WriteStreamOptions } from './storage.ts';
 export { createLocalStorage } from './local-storage.ts';

@@ -3,7 +3,6 @@ import { errors, GROUP_CONVERSATION, privateConversation } from '@im/protocol';
 import type { Db, File } from '@im/db';
 import { TooLargeError } from '@im/storage';
 import type { ApiContext } from '../services.ts';
-import { toFileView, type FileView } from './file-view.ts';
 import { cleanOriginalName, newFileName, newStorageKey } from './file-names.ts';
 import { SNIFF_BYTES } from './file-types.ts';
 import { receiveSingleFile } from './multipart.ts';

@@ -1,4 +1,4 @@
-import type { Broker } from '@im/bus';
+import { encodeTransient, roomChannel, userChannel, type Broker, type OutgoingMessage } from '@im/bus';
 import type { Logger } from '@im/logger';
 import type { RoomEventFrame } from '@im/protocol';
 
@@ -16,9 +16,10 @@ import type { RoomEventFrame } from '@im/protocol';
  *   room to that user's sockets.
  * - `renamed`: on the room's channel only.
  *
- * Channels: `room:{r:<room_id>}` (the gateways' room channel, hash-tagged for Redis Cluster) and
- * `user:{<user_id>}`. Payload: the gateways' transient wire format, `p<TAB>0<TAB>0<TAB>` then the
- * frame's JSON exactly as clients receive it (see `encodeRoomEvent`).
+ * Channels (`@im/bus` chat-channels.ts): `room:{r:<room_id>}`, the room's channel, and
+ * `user:{<user_id>}`. Payload: the bus's transient chat message (`@im/bus` chat-wire.ts),
+ * `2<TAB>t<TAB>r:<room_id><TAB>0<TAB>0<TAB>0<TAB>` then the frame's JSON exactly as clients receive
+ * it, on both channels.
  *
  * Events are published after the change is committed and are not stored: a publish that fails
  * (Redis down) is logged, and the change stands. Clients resynchronise a room with
@@ -31,21 +32,9 @@ export interface RoomEvents {
   changed(frames: readonly RoomEventFrame[]): Promise<void>;
 }
 
-export function roomChannel(conversation: string): string {
-  return `room:{${conversation}}`;
-}
-
-export function userChannel(userId: string): string {
-  return `user:{${userId}}`;
-}
-
-/**
- * The bytes on the bus. Kept to this one function so the wire codec the gateways settle on can
- * replace it; today it is their transient format, which carries no id or seq because room
- * events are not stored.
- */
-export function encodeRoomEvent(frame: RoomEventFrame): string {
-  return `p\t0\t0\t${JSON.stringify(frame)}`;
+/** The bytes on the bus: a transient chat message of the room's conversation (room events are not stored). */
+function encodeRoomEvent(frame: RoomEventFrame): string {
+  return encodeTransient(frame.conversation, JSON.stringify(frame));
 }
 
 export interface BusRoomEventsOptions {
@@ -57,8 +46,8 @@ export interface BusRoomEventsOptions {
 
 export function createBusRoomEvents({ broker, logger, deadlineMs = 2_000 }: BusRoomEventsOptions): RoomEvents {
   /**
-   * Publishes in the order given: all are issued at once on one connection, which keeps their
-   * order per channel, and awaited together. Never throws.
+   * Publishes in the order given, in one write (which keeps their order per channel), and waits
+   * for Redis to take them, at most `deadlineMs`. Never throws: the change is committed already.
    */
   async function send(messages: Array<[channel: string, frame: RoomEventFrame]>): Promise<void> {
     if (messages.length === 0) return;
@@ -66,10 +55,13 @@ export function createBusRoomEvents({ broker, logger, deadlineMs = 2_000 }: BusR
     const expired = new Promise<'expired'>((resolve) => {
       timer = setTimeout(() => resolve('expired'), deadlineMs);
     });
-    const all = Promise.allSettled(messages.map(([channel, frame]) => broker.publish(channel, encodeRoomEvent(frame))));
+    const outgoing: OutgoingMessage[] = messages.map(([channel, frame]) => ({ channel, payload: encodeRoomEvent(frame) }));
+    const published = Promise.resolve()
+      .then(() => broker.publishMany(outgoing))
+      .catch((err: unknown) => outgoing.map(() => (err instanceof Error ? err : new Error(String(err)))));
     try {
-      const outcome = await Promise.race([all, expired]);
-      const failed = outcome === 'expired' ? messages.length : outcome.filter((result) => result.status === 'rejected').length;
+      const outcome = await Promise.race([published, expired]);
+      const failed = outcome === 'expired' ? messages.length : outcome.filter((error) => error !== undefined).length;
       if (failed > 0) {
         const first = messages[0]![1];
         logger.error(

@@ -1,6 +1,7 @@
 import { WebSocket } from 'ws';
+import type { TokenClaims } from '@im/auth';
 import { CloseCode, systemFrame, type UserSummary } from '@im/protocol';
-import type { SessionInfo } from '../upgrade/authorize-upgrade.ts';
+import type { FeedRecipient } from '../fanout/conversation-feed.ts';
 import type { Expiring } from './expiry-queue.ts';
 import { TokenBucket } from './token-bucket.ts';
 import { prepareTextFrame, sendPrepared, sendPreparedBatch, type PreparedFrame } from './prepared-frame.ts';
@@ -9,6 +10,18 @@ import { prepareTextFrame, sendPrepared, sendPreparedBatch, type PreparedFrame }
 export interface ConnectionLimits {
   maxBufferedBytes: number;
   messagesPerSecond: number;
+}
+
+/** Everything a new connection needs, decided before the upgrade completes (see authorizeUpgrade). */
+export interface SessionInfo {
+  claims: TokenClaims;
+  user: UserSummary;
+  /** `group`, or the private pair's conversation key. */
+  room: string;
+  /** The private peer; undefined in the group room. */
+  target?: UserSummary;
+  /** Catch-up point: the id of the last message the client saw. */
+  lastId?: bigint;
 }
 
 /** What message handling needs of the session once the socket is open. */
@@ -47,7 +60,7 @@ export class ConnectionSocket extends WebSocket {
  * made on first use (rate bucket, catch-up queue), nothing is a closure, and the session keeps
  * only what message handling reads: not the token's claims.
  */
-export class Connection implements Expiring {
+export class Connection implements Expiring, FeedRecipient {
   /** Set by the heartbeat; a socket that misses a pong is dropped. */
   alive = true;
   private catchingUp = false;

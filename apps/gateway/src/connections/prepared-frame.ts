@@ -6,6 +6,12 @@ import type { WebSocket } from 'ws';
  * Socket.IO does for broadcasts: fan-out then costs one socket write per recipient and no
  * per-recipient framing or allocation. Valid only because the gateway never compresses
  * (perMessageDeflate off) and server frames are never masked.
+ *
+ * ws has no public API for writing a frame framed elsewhere, so this module (and only this one)
+ * relies on two of its internals: the static `Sender.frame` and a socket's `_sender.sendFrame`.
+ * test/prepared-frame.test.ts holds the installed ws to them (what arrives is what `send` would
+ * have sent, and the fast path is taken), and the gateway logs once if a ws upgrade removed them,
+ * falling back to `send` (correct, slower).
  */
 export interface PreparedFrame {
   /** The frame's JSON, for paths that need the text (history, single sends). */
@@ -24,6 +30,12 @@ const Sender = (ws as unknown as { Sender: { frame(data: Buffer, options: object
 export function prepareTextFrame(payload: Buffer): PreparedFrame {
   const parts = Sender.frame(payload, { fin: true, rsv1: false, opcode: 0x01, mask: false, readOnly: true });
   return { payload, wire: parts.length === 1 ? parts[0]! : Buffer.concat(parts) };
+}
+
+/** Whether this socket takes prepared frames as they are (ws's internals have the expected shape). */
+export function preparedFramesSupported(socket: WebSocket): boolean {
+  const sender = (socket as unknown as SenderInternals)._sender;
+  return typeof Sender?.frame === 'function' && typeof sender?.sendFrame === 'function';
 }
 
 /** Writes a prepared frame; falls back to a normal send if ws's internals ever change shape. */

@@ -1,4 +1,4 @@
-import type { Db } from '@im/db';
+import type { ChatReader } from '@im/db';
 import { errors, isPrivateConversation, MsgType } from '@im/protocol';
 import type { ConnectionSession } from '../connections/connection.ts';
 import type { ClientFrame } from './client-frame.ts';
@@ -19,25 +19,13 @@ export interface ResolvedFile {
  * sent by their uploader; progress notices by either side. Anything else is "not found", so the
  * answer does not reveal other people's files.
  */
-export async function resolveFile(db: Db, session: ConnectionSession, frame: ClientFrame): Promise<ResolvedFile> {
+export async function resolveFile(reader: Pick<ChatReader, 'file'>, session: ConnectionSession, frame: ClientFrame): Promise<ResolvedFile> {
   const reference = frame.file;
   const byName = typeof reference?.name === 'string' && /^[A-Za-z0-9._-]{1,128}$/.test(reference.name);
   const byId = reference?.id !== undefined && /^\d{1,19}$/.test(String(reference.id));
   if (!byName && !byId) throw errors.invalidParameter('file.name 应为上传接口返回的 file_name');
 
-  const file = await db.file.findFirst({
-    where: byName ? { fileName: reference!.name } : { id: BigInt(String(reference!.id)) },
-    select: {
-      id: true,
-      fileName: true,
-      originalName: true,
-      size: true,
-      fileType: true,
-      mimeType: true,
-      ownerId: true,
-      targetId: true,
-    },
-  });
+  const file = await reader.file(byName ? { name: reference!.name! } : { id: BigInt(String(reference!.id)) });
   const me = session.user.userId;
   const peer = session.target?.userId;
   const inConversation =

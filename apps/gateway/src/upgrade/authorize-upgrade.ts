@@ -1,26 +1,11 @@
 import type { IncomingMessage } from 'node:http';
-import { extractBearer, type TokenClaims, type TokenService } from '@im/auth';
-import { errors, GROUP_CONVERSATION, privateConversation, type UserSummary } from '@im/protocol';
+import { extractBearer, type TokenService } from '@im/auth';
+import { errors, GROUP_CONVERSATION, privateConversation } from '@im/protocol';
+import type { SessionInfo } from '../connections/connection.ts';
+import type { UserLookup } from './user-directory.ts';
 
 export const GROUP_PATH = '/api/chat_groups';
 export const PRIVATE_PATH = '/api/chat_private';
-
-/** Everything a new connection needs, decided before the upgrade completes. */
-export interface SessionInfo {
-  claims: TokenClaims;
-  user: UserSummary;
-  /** `group`, or the private pair's conversation key. */
-  room: string;
-  /** The private peer; undefined in the group room. */
-  target?: UserSummary;
-  /** Catch-up point: the id of the last message the client saw. */
-  lastId?: bigint;
-}
-
-/** Looks users up by id (see UserDirectory); undefined for an unknown id. */
-export interface UserLookup {
-  get(userId: string): Promise<UserSummary | undefined>;
-}
 
 export interface AuthorizeOptions {
   tokens: TokenService;

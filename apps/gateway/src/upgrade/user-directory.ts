@@ -1,6 +1,11 @@
 import { LRUCache } from 'lru-cache';
 import type { UserSummary } from '@im/protocol';
 
+/** Looks users up by id; undefined for an unknown id. */
+export interface UserLookup {
+  get(userId: string): Promise<UserSummary | undefined>;
+}
+
 export interface UserDirectoryOptions {
   /** Reads the users with these ids (at most `maxBatch`); unknown ids are simply absent. */
   load(userIds: string[]): Promise<UserSummary[]>;
@@ -21,7 +26,7 @@ export interface UserDirectoryOptions {
  * concurrent lookups of one id share a query, and lookups that arrive in the same tick are read
  * together in one query. Unknown ids are not remembered, so a user created a moment ago is found.
  */
-export class UserDirectory {
+export class UserDirectory implements UserLookup {
   private readonly cache: LRUCache<string, UserSummary>;
   private readonly maxBatch: number;
   private queued = new Map<string, Array<(user: UserSummary | undefined) => void>>();

@@ -1,9 +1,6 @@
-import type { Broker } from '@im/bus';
-import type { Logger } from '@im/logger';
 import { MsgType, type PresenceFrame, type UserSummary } from '@im/protocol';
-import { errorFields, roomChannel } from './rooms/rooms.ts';
-import { encodeTransient } from './rooms/wire.ts';
-import type { UserLookup } from './upgrade/authorize-upgrade.ts';
+import type { UserLookup } from '../upgrade/user-directory.ts';
+import type { Publisher } from './publisher.ts';
 
 /**
  * Publishes joined (2) and left (3) frames to a room, cluster-wide. They are not stored: a client
@@ -16,19 +13,18 @@ import type { UserLookup } from './upgrade/authorize-upgrade.ts';
  */
 export class PresenceAnnouncer {
   constructor(
-    private readonly broker: Broker,
+    private readonly publisher: Pick<Publisher, 'transient'>,
     private readonly users: UserLookup,
-    private readonly logger: Logger,
     private readonly maxOnline: number,
   ) {}
 
   /** Whether a join that left `onlineCount` users online is announced. */
-  announcesJoin(onlineCount: number): boolean {
+  private announcesJoin(onlineCount: number): boolean {
     return onlineCount <= this.maxOnline;
   }
 
   /** Whether a leave that left `onlineCount` users online is announced (the room had one more). */
-  announcesLeave(onlineCount: number): boolean {
+  private announcesLeave(onlineCount: number): boolean {
     return onlineCount + 1 <= this.maxOnline;
   }
 
@@ -68,10 +64,7 @@ export class PresenceAnnouncer {
       date: new Date().toISOString(),
       online_count: onlineCount,
     };
-    try {
-      await this.broker.publish(roomChannel(room), encodeTransient(JSON.stringify(frame)));
-    } catch (err) {
-      this.logger.warn({ err: errorFields(err), room }, 'presence frame not published');
-    }
+    // A notice Redis refused is reported by the publisher; clients still learn the count from the next frames.
+    await this.publisher.transient(room, JSON.stringify(frame));
   }
 }

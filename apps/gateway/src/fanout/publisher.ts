@@ -1,0 +1,103 @@
+import { encodeStored, encodeTransient, roomChannel, type Broker, type OutgoingMessage } from '@im/bus';
+import type { Feeds } from './feeds.ts';
+
+export interface PublisherOptions {
+  broker: Broker;
+  /** Where this gateway's own stored messages are delivered locally. */
+  feeds: Pick<Feeds, 'acceptLocal'>;
+  /**
+   * A publish Redis did not accept. A stored message is not lost (other gateways read it from
+   * MySQL on their next check); a transient frame is, and its caller is told.
+   */
+  onPublishFailed(err: Error, conversation: string): void;
+}
+
+/** The stored message's place and time, as the writer answered. */
+export interface StoredPlace {
+  seq: number;
+  id: number;
+  storedAtMs: number;
+}
+
+interface Outgoing extends OutgoingMessage {
+  conversation: string;
+  /** Stored messages: delivered locally after the publish; resolved then. */
+  stored?: { seq: number; id: number; frameJson: string; delivered(): void };
+  /** Transient frames: resolved with whether Redis accepted the publish. */
+  published?(accepted: boolean): void;
+}
+
+/**
+ * The gateway's one way onto the bus: channel names and the wire header are chosen here, for
+ * stored messages and for transient frames (presence notices, file progress; later typing and
+ * receipts).
+ *
+ * Order, made explicit: what is handed over within one turn of the event loop is published in
+ * one write to Redis (`publishMany`), and only then are the stored messages among it delivered to
+ * this gateway's own sockets. The other gateways fan out while this one writes to its sockets
+ * (a big room's local loop is thousands of writes; publishing after it held every remote
+ * recipient back), and one write per turn keeps a batch of messages at one system call.
+ * Publishes are never awaited before local delivery: while Redis is away they wait out
+ * reconnects, and local sockets must not wait with them.
+ */
+export class Publisher {
+  private pending: Outgoing[] = [];
+  private scheduled = false;
+
+  constructor(private readonly options: PublisherOptions) {}
+
+  /**
+   * A message this gateway just stored. Resolves once it was published and delivered to local
+   * sockets, so a socket's next frame waits for it and a sender's messages keep their order here.
+   */
+  stored(conversation: string, place: StoredPlace, frameJson: string): Promise<void> {
+    return new Promise((delivered) => {
+      this.enqueue({
+        conversation,
+        channel: roomChannel(conversation),
+        payload: encodeStored(conversation, place.seq, place.id, place.storedAtMs, frameJson),
+        stored: { seq: place.seq, id: place.id, frameJson, delivered },
+      });
+    });
+  }
+
+  /**
+   * A frame that is not stored. Local sockets get it back through the subscription, like every
+   * other gateway's. Resolves with whether Redis accepted it (failures are reported here).
+   */
+  transient(conversation: string, frameJson: string): Promise<boolean> {
+    return new Promise((published) => {
+      this.enqueue({ conversation, channel: roomChannel(conversation), payload: encodeTransient(conversation, frameJson), published });
+    });
+  }
+
+  private enqueue(outgoing: Outgoing): void {
+    this.pending.push(outgoing);
+    if (this.scheduled) return;
+    this.scheduled = true;
+    // Gathers what this turn's I/O callbacks hand over (a writer batch resolves many messages at once).
+    setImmediate(this.flush);
+  }
+
+  private readonly flush = (): void => {
+    const batch = this.pending;
+    this.pending = [];
+    this.scheduled = false;
+    // 1. Publish: the write happens inside this call when Redis is connected.
+    const results = this.options.broker.publishMany(batch).catch((err: unknown) => batch.map(() => err as Error));
+    // 2. Deliver locally, in the order the messages were handed over.
+    for (const { conversation, stored } of batch) {
+      if (!stored) continue;
+      this.options.feeds.acceptLocal(conversation, stored.seq, stored.id, Buffer.from(stored.frameJson));
+      stored.delivered();
+    }
+    // 3. Account for what Redis refused.
+    void results.then((errors) => {
+      batch.forEach(({ conversation, published }, i) => {
+        const err = errors[i];
+        if (err) this.options.onPublishFailed(err, conversation);
+        published?.(err === undefined);
+      });
+    });
+  };
+}
