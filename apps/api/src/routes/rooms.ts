@@ -1,6 +1,6 @@
 import Router from '@koa/router';
 import { findRoom, roomMembers, roomRole, roomsOfUser } from '@im/db';
-import { ok } from '@im/protocol';
+import { ok, roomConversation } from '@im/protocol';
 import type { ApiContext } from '../services.ts';
 import { authenticate, type AuthState } from '../middleware/authenticate.ts';
 import { parseInput } from '../validation.ts';
@@ -47,7 +47,7 @@ export function roomsRouter(ctx: ApiContext): Router<AuthState> {
   router.get('/:room_id', requireAuth, async (http) => {
     const roomId = roomIdOf(http.params);
     const userId = http.state.auth.userId;
-    const [room, role] = await Promise.all([findRoom(ctx.sql, roomId), roomRole(ctx.sql, `r:${roomId}`, userId)]);
+    const [room, role] = await Promise.all([findRoom(ctx.sql, roomId), roomRole(ctx.sql, roomConversation(roomId), userId)]);
     if (!room || !role) throw roomNotFound();
     const members = await roomMembers(ctx.sql, room.conversation);
     http.body = ok({ ...toRoomView(room, role), members: members.map(toMemberView) });
