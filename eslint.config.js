@@ -5,7 +5,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['**/node_modules/**', 'packages/db/src/generated/**', 'bench/results/**', 'var/**', 'uploads/**'] },
+  { ignores: ['**/node_modules/**', 'packages/db/src/generated/**', 'bench/results/**', 'var/**', 'uploads/**', '**/dist/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

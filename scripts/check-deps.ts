@@ -1,4 +1,4 @@
-// Dependencies point one way (../shared/STYLE.md): protocol → config → shared packages → apps.
+// Dependencies point one way (DEVELOPERS.md): protocol → config → shared packages → apps.
 // madge finds cycles between files; this finds what it cannot see across workspaces: an `@im/*`
 // import that the importing workspace does not declare, a package that imports an app, and any
 // cycle between workspaces.

@@ -101,13 +101,48 @@ export const DEPLOY_NGINX_PATHS: Required<Omit<NginxPaths, 'user'>> = {
   listen: '8080',
 };
 
-/** The cluster's nginx as settings.yaml describes it: gateways on base_port…, API on api_port. */
-export function nginxOptionsFromConfig(config: Config, paths: NginxPaths, gatewayBasePort = config.gateway.base_port): NginxConfigOptions {
+/**
+ * The paths and upstreams of the container setup (compose.yaml): nginx's official image, with the
+ * API and two gateways as compose services, the access log on stdout (`docker compose logs`).
+ * deploy/docker/nginx.conf is this rendered (`render-nginx.ts --compose`).
+ */
+export const COMPOSE_NGINX: Required<NginxPaths> & { upstreams: Required<Upstreams> } = {
+  prefix: '/var/cache/nginx/im-cluster',
+  pidFile: '/tmp/nginx.pid',
+  errorLog: 'stderr',
+  accessLog: '/dev/stdout',
+  listen: '8080',
+  user: 'nginx',
+  upstreams: {
+    api: { host: 'api', port: 8090 },
+    gateways: [
+      { host: 'gateway-1', port: 8101 },
+      { host: 'gateway-2', port: 8101 },
+    ],
+  },
+};
+
+/** Upstreams elsewhere than settings.yaml says (other hosts, containers). */
+export interface Upstreams {
+  api?: Upstream;
+  gateways?: readonly Upstream[];
+}
+
+/**
+ * The cluster's nginx as settings.yaml describes it: gateways on base_port…, API on api_port, all
+ * on system.host, unless `upstreams` names them.
+ */
+export function nginxOptionsFromConfig(
+  config: Config,
+  paths: NginxPaths,
+  gatewayBasePort = config.gateway.base_port,
+  upstreams: Upstreams = {},
+): NginxConfigOptions {
   const host = config.system.host;
   return {
     listen: paths.listen ?? hostPort({ host, port: config.system.port }),
-    gateways: Array.from({ length: config.gateway.count }, (_, i) => ({ host, port: gatewayBasePort + i })),
-    api: { host, port: config.system.api_port },
+    gateways: upstreams.gateways ?? Array.from({ length: config.gateway.count }, (_, i) => ({ host, port: gatewayBasePort + i })),
+    api: upstreams.api ?? { host, port: config.system.api_port },
     tempDir: resolve(paths.prefix, 'tmp'),
     pidFile: paths.pidFile ?? resolve(paths.prefix, 'nginx.pid'),
     errorLog: paths.errorLog ?? 'stderr',

@@ -5,6 +5,9 @@ import { createProxyServer } from 'http-proxy-3';
 import type { Logger } from '@im/logger';
 import type { Upstream } from './nginx-config.ts';
 
+/** Prometheus metrics of the API: not served on the public port. */
+const METRICS_PATH = '/metrics';
+
 /** The paths the gateways serve; everything else belongs to the API. */
 export const CHAT_PATHS: ReadonlySet<string> = new Set(['/api/chat_groups', '/api/chat_private']);
 
@@ -54,6 +57,8 @@ export function createNodeFrontDoor(options: NodeFrontDoorOptions): NodeFrontDoo
   });
 
   const server = createServer((req, res) => {
+    // As in the nginx config: metrics are scraped on each process's own port, not handed out here.
+    if (pathOf(req) === METRICS_PATH) return sendJson(res, 404, { code: 1005, data: {}, msg: '接口不存在' });
     // A plain GET on a chat path goes to a gateway too, which says it only speaks WebSocket.
     const gateway = CHAT_PATHS.has(pathOf(req)) ? pool.pick(new Set()) : undefined;
     const target = gateway ?? options.api;

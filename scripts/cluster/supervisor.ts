@@ -1,8 +1,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { nodeFlagsFor } from '../build/entries.ts';
 
 export interface ServiceSpec {
   name: string;
-  /** Entry file, run with `node --import tsx`. Give either this or `command`. */
+  /**
+   * Entry file run by this node: a source under tsx, a bundle of the build on plain node (see
+   * `nodeFlagsFor`). Give either this or `command`.
+   */
   entry?: string;
   /** Any other program (nginx), run with `args`. */
   command?: string;
@@ -66,7 +70,7 @@ export class Supervisor {
     const { spec } = service;
     const [command, args] = spec.command
       ? [spec.command, spec.args ?? []]
-      : [process.execPath, ['--import', 'tsx', spec.entry ?? missingEntry(spec.name), ...(spec.args ?? [])]];
+      : nodeCommand(spec.entry ?? missingEntry(spec.name), spec.args ?? []);
     const child = spawn(command, args, { env: spec.env, stdio: ['ignore', 'inherit', 'inherit'] });
     service.child = child;
     service.startedAt = Date.now();
@@ -139,6 +143,10 @@ function hasExited(child: ChildProcess): boolean {
 
 function note(line: string): void {
   process.stderr.write(`${line}\n`);
+}
+
+function nodeCommand(entry: string, args: string[]): [string, string[]] {
+  return [process.execPath, [...nodeFlagsFor(entry), entry, ...args]];
 }
 
 function missingEntry(name: string): never {

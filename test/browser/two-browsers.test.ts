@@ -217,6 +217,7 @@ test('two browsers chat through the front door, each on its own gateway', { time
     LOG_LEVEL: 'warn',
     PORT: String(port),
     API_PORT: String(apiPort),
+    WORKER_PORT: String(await freePort()),
     GATEWAY_COUNT: '2',
     GATEWAY_BASE_PORT: String(gatewayBase),
     FRONT_DOOR: 'auto', // nginx when installed, else the built-in proxy

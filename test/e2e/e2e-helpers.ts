@@ -2,6 +2,24 @@ import { request } from 'node:http';
 import { createServer, connect } from 'node:net';
 import { once } from 'node:events';
 import { randomInt } from 'node:crypto';
+import { join } from 'node:path';
+import { BUILD_ENTRIES } from '../../scripts/build/entries.ts';
+import { startProcess, type RunningProcess } from '../support/cluster-process.ts';
+
+/**
+ * An install of the production build (`npm ci --omit=dev` plus `npm run build`'s output), made by
+ * scripts/check-production.sh; unset, tests run the sources.
+ */
+export const productionRoot = process.env.IM_PRODUCTION_ROOT || undefined;
+
+/**
+ * The start command as the README gives it: `npm start` (the sources under tsx), or with
+ * IM_PRODUCTION_ROOT that install's `npm run start:prod` (its build on plain node, from its folder).
+ */
+export function startCommand(env: NodeJS.ProcessEnv): RunningProcess {
+  if (!productionRoot) return startProcess('scripts/start.ts', env);
+  return startProcess(join(productionRoot, BUILD_ENTRIES.start.output), env, { cwd: productionRoot });
+}
 
 /**
  * `count` consecutive free ports (the start command puts gateway i on base + i). Drawn below

@@ -44,6 +44,7 @@ for (const kind of ['nginx', 'node'] as const) {
         LOG_LEVEL: 'info',
         PORT: String(port),
         API_PORT: String(apiPort),
+        WORKER_PORT: String(await freePort()),
         GATEWAY_COUNT: '2',
         GATEWAY_BASE_PORT: String(gatewayBase),
         ...(kind === 'nginx' ? { FRONT_DOOR: 'nginx' } : { FRONT_DOOR: 'auto', NGINX_BIN: join(nginxPrefix, 'no-nginx-here') }),
@@ -123,6 +124,23 @@ for (const kind of ['nginx', 'node'] as const) {
       await waitFor(() => cluster.output.some((l) => l.includes(probe) && l.includes('"service":"api"')));
       const line = cluster.output.find((l) => l.includes(probe) && l.includes('"service":"api"'))!;
       assert.equal(JSON.parse(line).ip, '127.0.0.2');
+    });
+
+    it('ties a request to its log lines with one request id, the client\'s own or a new one', async () => {
+      const probe = `/api/probe-${Math.random().toString(36).slice(2)}`;
+      const response = await fetch(base + probe);
+      const id = response.headers.get('x-request-id') ?? '';
+      // nginx's $request_id; without nginx the API makes one.
+      assert.match(id, kind === 'nginx' ? /^[0-9a-f]{32}$/ : /^[0-9a-f-]{36}$/);
+      await waitFor(() => cluster.output.some((l) => l.includes(probe) && l.includes('"service":"api"')));
+      assert.equal(JSON.parse(cluster.output.find((l) => l.includes(probe) && l.includes('"service":"api"'))!).request_id, id);
+      if (kind === 'nginx') {
+        await waitFor(() => accessLog().includes(probe));
+        const entry = accessLog().split('\n').filter(Boolean).map((l) => JSON.parse(l)).find((e) => e.path === probe);
+        assert.equal(entry.request_id, id);
+      }
+      const given = await fetch(`${base}/healthz`, { headers: { 'x-request-id': 'client-chosen-42' } });
+      assert.equal(given.headers.get('x-request-id'), 'client-chosen-42');
     });
 
     it('passes over a killed gateway: new sockets open on the other one while it restarts', async () => {

@@ -1,4 +1,5 @@
 import { WebSocket } from 'ws';
+import { serverFrameProblem } from './frame-check.ts';
 
 export interface ConnectOptions {
   token: string;
@@ -18,15 +19,24 @@ export function isWelcome(frame: any): boolean {
   return frame.msg_type === 1 && frame.code === 0;
 }
 
-/** A real `ws` client that records every frame, for black-box tests. */
+/**
+ * A real `ws` client that records every frame, for black-box tests. Every frame the server sends
+ * is held to the protocol's JSON Schema (test/support/frame-check.ts): one that does not match
+ * fails the test's next wait, and its close.
+ */
 export class ChatClient {
   readonly frames: any[] = [];
+  /** Server frames that did not match the protocol's schema, with the reason. */
+  readonly violations: string[] = [];
   readonly closed: Promise<{ code: number; reason: string }>;
   private waiters = new Set<() => void>();
 
   private constructor(readonly ws: WebSocket) {
     ws.on('message', (data) => {
-      this.frames.push(JSON.parse(String(data)));
+      const frame = JSON.parse(String(data));
+      const problem = serverFrameProblem(frame);
+      if (problem) this.violations.push(`${problem} in ${JSON.stringify(frame)}`);
+      this.frames.push(frame);
       for (const wake of this.waiters) wake();
     });
     this.closed = new Promise((resolve) => ws.once('close', (code, reason) => resolve({ code, reason: String(reason) })));
@@ -71,6 +81,11 @@ export class ChatClient {
   next(match: (frame: any) => boolean, timeoutMs = 10_000, from = 0): Promise<any> {
     return new Promise((resolve, reject) => {
       const check = () => {
+        if (this.violations.length > 0) {
+          done();
+          reject(new Error(`a server frame does not match the protocol schema: ${this.violations[0]}`));
+          return;
+        }
         const found = this.frames.slice(from).find(match);
         if (found) {
           done();
@@ -99,8 +114,10 @@ export class ChatClient {
     return this.frames.filter((f) => f.id !== undefined);
   }
 
-  close(): Promise<{ code: number; reason: string }> {
+  async close(): Promise<{ code: number; reason: string }> {
     if (this.ws.readyState !== WebSocket.CLOSED) this.ws.close();
-    return this.closed;
+    const how = await this.closed;
+    if (this.violations.length > 0) throw new Error(`a server frame does not match the protocol schema: ${this.violations[0]}`);
+    return how;
   }
 }

@@ -12,6 +12,9 @@ import { historyRouter } from './routes/history.ts';
 import { filesRouter } from './routes/files.ts';
 import { roomsRouter } from './routes/rooms.ts';
 import { conversationsRouter } from './routes/conversations.ts';
+import { docsRouter } from './routes/docs.ts';
+import { requestId } from './observability/request-id.ts';
+import { httpMetrics } from './observability/http-metrics.ts';
 
 const JSON_LIMIT = '64kb';
 
@@ -22,11 +25,13 @@ export function createApp(deps: ApiDeps): Koa {
   // Koa would print errors to stderr itself; the error handler logs them as JSON instead.
   app.silent = true;
 
+  app.use(requestId());
   app.use(requestLogger(deps.logger));
+  app.use(httpMetrics(ctx.metrics));
   app.use(errorHandler(deps.logger));
   app.use(koaBody({ json: true, jsonStrict: true, jsonLimit: JSON_LIMIT, multipart: false, urlencoded: false, text: false }));
 
-  for (const router of [healthRouter(ctx), usersRouter(ctx), avatarsRouter(ctx), historyRouter(ctx), filesRouter(ctx), roomsRouter(ctx), conversationsRouter(ctx)]) {
+  for (const router of [healthRouter(ctx), docsRouter(), usersRouter(ctx), avatarsRouter(ctx), historyRouter(ctx), filesRouter(ctx), roomsRouter(ctx), conversationsRouter(ctx)]) {
     app.use(router.routes());
     app.use(router.allowedMethods());
   }

@@ -13,6 +13,7 @@ import type { ApiDeps } from './deps.ts';
 import { createRateLimits, type RateLimits } from './rate-limits.ts';
 import { createTypePolicy, type TypePolicy } from './files/file-types.ts';
 import { createBusRoomEvents, type RoomEvents } from './rooms/room-events.ts';
+import { createApiMetrics, type ApiMetrics } from './observability/metrics.ts';
 
 /** Deps plus the services the routes share, built once per app. */
 export interface ApiContext extends ApiDeps {
@@ -26,14 +27,18 @@ export interface ApiContext extends ApiDeps {
   fileLinks: FileLinks;
   /** Publishes room events (msg_type 11) for the gateways. */
   roomEvents: RoomEvents;
+  /** Prometheus metrics of this app (`GET /metrics`). */
+  metrics: ApiMetrics;
 }
 
 export function buildServices(deps: ApiDeps): ApiContext {
   const { config, redis } = deps;
   const prefix = config.redis.prefix;
   const revocations = createRedisRevocations({ redis, prefix, sharded: config.redis.sharded_pubsub });
+  const metrics = createApiMetrics();
   return {
     ...deps,
+    metrics,
     revocations,
     tokens: createTokenService({
       secret: config.jwt.secret,
@@ -49,7 +54,7 @@ export function buildServices(deps: ApiDeps): ApiContext {
       ttlSeconds: config.email.code_ttl_seconds,
       maxAttempts: config.email.code_max_attempts,
     }),
-    limits: createRateLimits(redis, prefix, config.rate_limit),
+    limits: createRateLimits(redis, prefix, config.rate_limit, (limit) => metrics.rateLimited.inc({ limit })),
     fileTypes: createTypePolicy(config.upload.allowed_types),
     fileLinks: createFileLinks({ secret: config.jwt.secret, ttlSeconds: config.upload.url_ttl_seconds, downloadPath }),
     roomEvents: createBusRoomEvents({ broker: deps.broker, logger: deps.logger }),

@@ -7,6 +7,7 @@ type Kind = 'string' | 'number' | 'boolean' | 'list';
 
 const overrides: Record<string, { path: string[]; kind: Kind }> = {
   NODE_ENV: { path: ['system', 'env'], kind: 'string' },
+  BIND_HOST: { path: ['system', 'host'], kind: 'string' },
   PORT: { path: ['system', 'port'], kind: 'number' },
   API_PORT: { path: ['system', 'api_port'], kind: 'number' },
   TRUST_PROXY: { path: ['system', 'trust_proxy'], kind: 'boolean' },
@@ -23,6 +24,7 @@ const overrides: Record<string, { path: string[]; kind: Kind }> = {
   JWT_SECRET: { path: ['jwt', 'secret'], kind: 'string' },
   JWT_EXPIRES_IN_SECONDS: { path: ['jwt', 'expires_in_seconds'], kind: 'number' },
   UPLOAD_ROOT: { path: ['upload', 'root'], kind: 'string' },
+  WORKER_PORT: { path: ['worker', 'port'], kind: 'number' },
   GATEWAY_COUNT: { path: ['gateway', 'count'], kind: 'number' },
   GATEWAY_PORT: { path: ['gateway', 'port'], kind: 'number' },
   GATEWAY_ID: { path: ['gateway', 'id'], kind: 'string' },

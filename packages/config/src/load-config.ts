@@ -1,12 +1,11 @@
 import { readFileSync } from 'node:fs';
-import { dirname, isAbsolute, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { isAbsolute, resolve } from 'node:path';
 import { parse } from 'yaml';
 import { applyEnvOverrides } from './env-overrides.ts';
+import { projectRoot } from './project-root.ts';
 import { settingsSchema, type Settings } from './schema.ts';
 
-/** The repository root: relative paths in settings (outbox, uploads) are resolved against it. */
-export const projectRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
+export { projectRoot };
 
 const defaultFile = resolve(projectRoot, 'config/settings.yaml');
 

@@ -55,7 +55,7 @@ export const settingsSchema = z.object({
     max_file_bytes: positiveInt,
     max_avatar_bytes: positiveInt,
     quota_bytes_per_user: positiveInt,
-    /** File extensions `POST /api/files/upload` accepts (lowercase, no dot); see docs/api.md "Files". */
+    /** File extensions `POST /api/files/upload` accepts (lowercase, no dot); see docs/protocol.md "Files". */
     allowed_types: z
       .array(z.string().regex(/^[a-z0-9]{1,10}$/, 'lowercase letters and digits, at most 10, no dot'))
       .min(1, 'list at least one type'),
@@ -72,6 +72,10 @@ export const settingsSchema = z.object({
       message: 'max_members_per_call may not exceed max_members',
       path: ['max_members_per_call'],
     }),
+  worker: z.object({
+    /** The mail worker's HTTP port: /healthz, /readyz, /metrics. */
+    port,
+  }),
   gateway: z.object({
     count: z.number().int().min(1).max(64),
     base_port: port,

@@ -52,3 +52,10 @@ export { ROOM_ROLES, ROOM_EVENTS } from './rooms.ts';
 export { CloseCode, type CloseCodeValue } from './close-codes.ts';
 /** @public for client code (the SDK of issue 12); the servers only send the codes. */
 export { shouldReconnect } from './close-codes.ts';
+export {
+  groupChatFrameSchema,
+  privateChatFrameSchema,
+  conversationChatFrameSchema,
+  wsFramesJsonSchema,
+  WS_FRAMES_SCHEMA_ID,
+} from './frame-schemas.ts';

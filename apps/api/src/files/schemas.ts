@@ -56,7 +56,8 @@ export const listFilesQuery = z.object({
     .transform((value) => value.replace(/\s+/g, ' ').toLowerCase())
     .transform((value) => (/^\w+$/.test(value) ? `${value} asc` : value))
     .pipe(z.enum(Object.keys(FILE_SORTS) as [FileSort], 'sort 只能是 created_at|file_size asc|desc'))
-    .default('created_at desc'),
+    .default('created_at desc')
+    .meta({ description: 'created_at|file_size, then asc|desc (default asc); any case and spacing. Default: created_at desc' }),
 });
 
 export type ListFilesQuery = z.infer<typeof listFilesQuery>;

@@ -15,7 +15,7 @@ import { mayDownload } from '../files/file-access.ts';
 import { conversationParam } from '../conversations/schemas.ts';
 import { requireVisible } from '../conversations/access.ts';
 
-/** Uploads, downloads and the caller's file list (docs/api.md "Files"; Part 2 in docs/protocol-part2.md). */
+/** Uploads, downloads and the caller's file list (docs/protocol.md, Files; Part 2 in docs/protocol-part2.md). */
 export function filesRouter(ctx: ApiContext): Router<AuthState> {
   const router = new Router<AuthState>({ prefix: '/api/files' });
   const requireAuth = authenticate(ctx.tokens);

@@ -5,7 +5,10 @@ import type { ApiContext } from '../services.ts';
 
 const CHECK_TIMEOUT_MS = 2_000;
 
-/** `/healthz`: the process answers. `/readyz`: MySQL and Redis answer too (load balancers use it). */
+/**
+ * `/healthz`: the process answers. `/readyz`: MySQL and Redis answer too (load balancers use it).
+ * `/metrics`: Prometheus metrics (the front doors do not pass it on; scrape the API's own port).
+ */
 export function healthRouter(ctx: ApiContext): Router {
   const router = new Router();
 
@@ -26,6 +29,11 @@ export function healthRouter(ctx: ApiContext): Router {
     const failure = errors.serviceUnavailable();
     http.status = failure.status;
     http.body = { code: failure.code, data: checks, msg: failure.message };
+  });
+
+  router.get('/metrics', async (http) => {
+    http.type = ctx.metrics.registry.contentType;
+    http.body = await ctx.metrics.registry.metrics();
   });
 
   return router;

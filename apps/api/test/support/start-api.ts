@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
+import type Koa from 'koa';
 import { Redis } from 'ioredis';
 import { loadConfig, type Config, type LoadConfigOptions } from '@im/config';
 import { createRedisBroker, type Broker } from '@im/bus';
@@ -17,6 +18,8 @@ import type { OutgoingMail } from '../../src/deps.ts';
 
 export interface TestApi {
   url: string;
+  /** The Koa app itself, for tests that inspect its routes. */
+  app: Koa;
   config: Config;
   db: Db;
   /** The API's own rooms/inbox runner, for tests that look at rows. */
@@ -96,6 +99,7 @@ export async function startApi(options: StartApiOptions = {}): Promise<TestApi> 
 
   return {
     url: `http://127.0.0.1:${port}`,
+    app,
     config,
     db,
     sql,
