@@ -212,7 +212,12 @@ for (const kind of ['nginx', 'node'] as const) {
 
     it('never writes a token to a log; nginx logs the chat path with Authorization=[redacted]', { skip: kind !== 'nginx' ? 'no access log without nginx' : false }, async () => {
       await waitFor(() => accessLog().includes('"path":"/api/chat_groups"') && accessLog().includes('Authorization=[redacted]'));
+      // A signed file link downloads without a token while it lives: its signature is a secret too.
+      const signature = 'S1gnatureThatMustNotBeLogged0123456789abcd';
+      await fetch(`${base}/api/files/download?file=x.png&expires=1&sig=${signature}`);
+      await waitFor(() => accessLog().includes('file=x.png&expires=1&sig=[redacted]'));
       const log = accessLog();
+      assert.ok(!log.includes(signature), 'no link signature in the access log');
       assert.ok(tokens.length >= 5);
       for (const token of tokens) assert.ok(!log.includes(token), 'no token in the access log');
       assert.ok(!/eyJ[\w-]{10,}/.test(log), 'nothing JWT-shaped in the access log');

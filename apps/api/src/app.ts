@@ -11,6 +11,8 @@ import { healthRouter } from './routes/health.ts';
 import { avatarsRouter } from './routes/avatars.ts';
 import { historyRouter } from './routes/history.ts';
 import { filesRouter } from './routes/files.ts';
+import { roomsRouter } from './routes/rooms.ts';
+import { conversationsRouter } from './routes/conversations.ts';
 import { docsRouter } from './routes/docs.ts';
 import { requestId } from './observability/request-id.ts';
 import { httpMetrics } from './observability/http-metrics.ts';
@@ -32,7 +34,7 @@ export function createApp(deps: ApiDeps): Koa {
   app.use(errorHandler(deps.logger));
   app.use(koaBody({ json: true, jsonStrict: true, jsonLimit: JSON_LIMIT, multipart: false, urlencoded: false, text: false }));
 
-  for (const router of [healthRouter(ctx), docsRouter(), usersRouter(ctx), avatarsRouter(ctx), historyRouter(ctx), filesRouter(ctx)]) {
+  for (const router of [healthRouter(ctx), docsRouter(), usersRouter(ctx), avatarsRouter(ctx), historyRouter(ctx), filesRouter(ctx), roomsRouter(ctx), conversationsRouter(ctx)]) {
     app.use(router.routes());
     app.use(router.allowedMethods());
   }

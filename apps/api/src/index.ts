@@ -1,7 +1,9 @@
 // Wiring only: config, connections, the app, the port, shutdown. Handlers live in app.ts/routes.
-import { createDb, createHistoryReader, pingDb } from '@im/db';
+import { createRedisBroker } from '@im/bus';
+import { createDb, createHistoryReader, createSqlRunner, pingDb } from '@im/db';
 import { createLogger } from '@im/logger';
 import { createMailQueue } from '@im/jobs';
+import { createRedisOnlineUsers } from '@im/presence';
 import { createLocalStorage } from '@im/storage';
 import { checkMysql, connectRedis, exitWithMessage, loadConfigOrExit, onShutdown, StartupError } from '@im/runtime';
 import { createApp } from './app.ts';
@@ -15,10 +17,26 @@ try {
   await checkMysql('api', () => pingDb(db), config.mysql.url);
   // Connections are opened on demand; history pages take one each for a few milliseconds.
   const history = createHistoryReader({ url: config.mysql.url, connectionLimit: Math.max(2, Math.ceil(config.mysql.connection_limit / 2)) });
+  // Rooms, memberships, read cursors and the inbox: short statements, each with a deadline.
+  const sql = createSqlRunner({
+    url: config.mysql.url,
+    connectionLimit: Math.max(2, Math.ceil(config.mysql.connection_limit / 2)),
+    deadlineMs: config.mysql.deadline_ms,
+  });
+  // The API only publishes (room events); the broker still wants a subscriber connection of its own.
+  const sub = await connectRedis(config.redis.url, { name: 'api-sub', maxRetriesPerRequest: null });
+  const broker = createRedisBroker({
+    pub: redis,
+    sub,
+    prefix: config.redis.prefix,
+    sharded: config.redis.sharded_pubsub,
+    onError: (err) => logger.warn({ err: { message: (err as Error)?.message } }, 'redis bus error'),
+  });
+  const onlineUsers = createRedisOnlineUsers({ redis, prefix: config.redis.prefix });
   const mail = createMailQueue({ connection: redis, prefix: config.redis.prefix });
   const storage = createLocalStorage(config.upload.root);
 
-  const app = createApp({ config, logger, db, history, redis, mail, storage });
+  const app = createApp({ config, logger, db, history, sql, redis, broker, onlineUsers, mail, storage });
   // api_port, not the public port: that belongs to the front door (nginx or the start command's proxy).
   const server = app.listen(config.system.api_port, config.system.host);
   await new Promise<void>((resolve, reject) => {
@@ -34,9 +52,12 @@ try {
       server.closeIdleConnections();
     });
     await mail.close();
+    await broker.close();
     await history.close();
+    await sql.close();
     await db.$disconnect();
     redis.disconnect();
+    sub.disconnect();
   });
 } catch (err) {
   if (err instanceof StartupError) exitWithMessage(err.message);

@@ -1,14 +1,18 @@
 import {
+  createFileLinks,
   createLoginCodes,
   createRedisRevocations,
   createTokenService,
+  type FileLinks,
   type LoginCodes,
   type TokenRevocations,
   type TokenService,
 } from '@im/auth';
+import { downloadPath } from '@im/db';
 import type { ApiDeps } from './deps.ts';
 import { createRateLimits, type RateLimits } from './rate-limits.ts';
 import { createTypePolicy, type TypePolicy } from './files/file-types.ts';
+import { createBusRoomEvents, type RoomEvents } from './rooms/room-events.ts';
 import { createApiMetrics, type ApiMetrics } from './observability/metrics.ts';
 
 /** Deps plus the services the routes share, built once per app. */
@@ -19,6 +23,10 @@ export interface ApiContext extends ApiDeps {
   limits: RateLimits;
   /** The upload allow-list (`upload.allowed_types`). */
   fileTypes: TypePolicy;
+  /** Signed download links (Part 2 `url`). */
+  fileLinks: FileLinks;
+  /** Publishes room events (msg_type 11) for the gateways. */
+  roomEvents: RoomEvents;
   /** Prometheus metrics of this app (`GET /metrics`). */
   metrics: ApiMetrics;
 }
@@ -48,5 +56,7 @@ export function buildServices(deps: ApiDeps): ApiContext {
     }),
     limits: createRateLimits(redis, prefix, config.rate_limit, (limit) => metrics.rateLimited.inc({ limit })),
     fileTypes: createTypePolicy(config.upload.allowed_types),
+    fileLinks: createFileLinks({ secret: config.jwt.secret, ttlSeconds: config.upload.url_ttl_seconds, downloadPath }),
+    roomEvents: createBusRoomEvents({ broker: deps.broker, logger: deps.logger }),
   };
 }

@@ -153,6 +153,49 @@ describe('OpenAPI document at /api/openapi.json', () => {
     assert.equal((await documented(get('/api/chat_privateList'), '/api/chat_privateList')).status, 401);
   });
 
+  it('describes the answers of the rooms, inbox and Part 2 file routes', async () => {
+    const owner = await registerAndLogin(api, 'docowner');
+    const member = await registerAndLogin(api, 'docmember');
+    const patch = (path: string): Route => ({ method: 'PATCH', path });
+    const del = (path: string): Route => ({ method: 'DELETE', path });
+    const create = await documented(post('/api/rooms'), '/api/rooms', { token: owner.token, body: json({ name: 'docs', member_ids: [member.user.user_id] }) });
+    const room = create.json.data as { room_id: string; conversation: string };
+    assert.equal((await documented(post('/api/rooms'), '/api/rooms', { token: owner.token, body: json({ name: '' }) })).status, 400);
+    await documented(get('/api/rooms'), '/api/rooms', { token: member.token });
+    await documented(get('/api/rooms/{room_id}'), `/api/rooms/${room.room_id}`, { token: member.token });
+    assert.equal((await documented(get('/api/rooms/{room_id}'), '/api/rooms/000000000000', { token: member.token })).status, 404);
+    await documented(patch('/api/rooms/{room_id}'), `/api/rooms/${room.room_id}`, { token: owner.token, body: json({ name: 'renamed' }) });
+    assert.equal((await documented(patch('/api/rooms/{room_id}'), `/api/rooms/${room.room_id}`, { token: member.token, body: json({ name: 'x' }) })).status, 403);
+    const members = post('/api/rooms/{room_id}/members');
+    await documented(members, `/api/rooms/${room.room_id}/members`, { token: owner.token, body: json({ user_ids: [member.user.user_id] }) });
+    assert.equal((await documented(members, `/api/rooms/${room.room_id}/members`, { token: owner.token, body: json({ user_ids: ['00000000aa'] }) })).status, 400);
+    const one = `/api/rooms/${room.room_id}/members/${member.user.user_id}`;
+    await documented(patch('/api/rooms/{room_id}/members/{user_id}'), one, { token: owner.token, body: json({ role: 'admin' }) });
+
+    const pic = await documented(post('/api/files/upload'), `/api/files/upload?conversation=${encodeURIComponent(room.conversation)}`, {
+      token: member.token,
+      body: fileForm('p.png', pngBytes(8, 8), 'image/png'),
+    });
+    const link = get('/api/files/download');
+    await documented(link, `/${pic.json.data.url}`);
+    assert.equal((await documented(link, `/api/files/download?file=${pic.json.data.file_name}&expires=1&sig=${'A'.repeat(43)}`)).status, 404);
+    await documented(get('/api/files'), '/api/files', { token: member.token });
+    const stored = await writer.write({ conversation: room.conversation, senderId: member.user.user_id, targetId: null, msgType: MsgType.Text, content: 'hi', clientMsgId: null, fileId: null, onlineCount: 1 });
+
+    await documented(get('/api/conversations'), '/api/conversations?limit=2', { token: owner.token });
+    assert.equal((await documented(get('/api/conversations'), '/api/conversations?before=x', { token: owner.token })).status, 400);
+    const messages = get('/api/conversations/{conversation}/messages');
+    await documented(messages, `/api/conversations/${encodeURIComponent(room.conversation)}/messages`, { token: owner.token });
+    assert.equal((await documented(messages, '/api/conversations/r%3A000000000000/messages', { token: owner.token })).status, 404);
+    assert.equal((await documented(messages, '/api/conversations/nope/messages', { token: owner.token })).status, 400);
+    const read = post('/api/conversations/{conversation}/read');
+    await documented(read, `/api/conversations/${encodeURIComponent(room.conversation)}/read`, { token: owner.token, body: json({ last_read_id: Number(stored.id) }) });
+    assert.equal((await documented(read, '/api/conversations/group/read', { token: owner.token, body: json({ last_read_id: 'x' }) })).status, 400);
+
+    await documented(del('/api/rooms/{room_id}/members/{user_id}'), one, { token: owner.token });
+    assert.equal((await documented(del('/api/rooms/{room_id}/members/{user_id}'), one, { token: owner.token })).status, 404);
+  });
+
   it('describes the operational and documentation routes, and readiness when Redis is away', async () => {
     await documented(get('/healthz'), '/healthz');
     await documented(get('/readyz'), '/readyz');

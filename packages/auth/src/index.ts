@@ -14,3 +14,4 @@ export {
   type TokenRevocations,
 } from './revocations.ts';
 export { createLoginCodes, type LoginCodes, type CodeCheck, type LoginCodeOptions, type PasswordClaim } from './login-codes.ts';
+export { createFileLinks, type FileLinks, type FileLinkOptions } from './file-links.ts';

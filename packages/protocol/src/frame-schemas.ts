@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { ErrorCode } from './error-codes.ts';
 import type { ChatFrame, PresenceFrame, SystemFrame } from './frames.ts';
+import type { ConversationChatFrame, ReadFrame, RoomEventFrame, TypingFrame } from './conversation-frames.ts';
+import { ROOM_EVENTS, ROOM_ROLES } from './rooms.ts';
 
 // The WebSocket frames of the protocol (docs/protocol.md) as zod schemas. They are the description
 // client authors get as JSON Schema (`wsFramesJsonSchema`, served at /api/ws-frames.schema.json)
@@ -143,10 +145,76 @@ const clientFrameSchema = z
   .union([textClientFrameSchema, fileClientFrameSchema])
   .meta({ id: 'ClientFrame', description: 'A frame a client sends (Part 1); unknown extra fields are ignored' });
 
+// Part 2 (docs/protocol-part2.md): every frame about one conversation names it. The HTTP API
+// already answers with the message frames (the inbox, conversation history); the rest describe
+// `ws /api/chat`, which the gateway serves next. Apart from Part 1's roots, so a Part 1 socket's
+// frames are still held to Part 1 alone.
+
+const conversationId = z
+  .string()
+  .regex(/^(group|r:[0-9a-f]{12}|p:[0-9a-f]{10}:[0-9a-f]{10})$/)
+  .meta({ id: 'ConversationId', description: 'group, r:<room_id> or p:<user_id>:<user_id> (the two ids ascending)' });
+
+const conversationFileInfoSchema = fileInfoSchema
+  .extend({
+    url: z.string().meta({ description: 'Signed link, relative like path, that downloads without a header until its expires (docs/protocol-part2.md)' }),
+  })
+  .meta({ id: 'ConversationFileInfo', description: "Part 2's file object: Part 1's plus a signed url" });
+
+const conversationStoredFields = { conversation: conversationId, ...storedFields, file: conversationFileInfoSchema.optional() };
+
+export const conversationChatFrameSchema = z
+  .union([
+    z.strictObject(conversationStoredFields),
+    z.strictObject({ ...conversationStoredFields, ...privatePeer }),
+  ])
+  .meta({ id: 'ConversationChatFrame', description: "A stored message in Part 2: Part 1's frame with conversation first (private ones name the peer)" });
+
+const roomSummarySchema = z
+  .strictObject({ room_id: z.string().regex(/^[0-9a-f]{12}$/), name: z.string(), owner_id: userId, member_count: z.int().min(0) })
+  .meta({ id: 'RoomSummary' });
+
+const roomEventFrameSchema = z
+  .strictObject({
+    conversation: conversationId,
+    msg_type: z.literal(11),
+    event: z.enum(ROOM_EVENTS),
+    room: roomSummarySchema.meta({ description: 'The room right after the change' }),
+    user_id: userId.optional().meta({ description: 'The member the event is about (absent for created and renamed)' }),
+    role: z.enum(ROOM_ROLES).optional().meta({ description: 'member_added: the new role; role_changed: the role now held' }),
+    by: userId.meta({ description: 'Who made the change (user_id itself when a member left)' }),
+    date: isoDate,
+  })
+  .meta({ id: 'RoomEventFrame', description: 'msg_type 11: a membership change or rename, to the members and the member concerned; not stored' });
+
+const typingFrameSchema = z
+  .strictObject({ conversation: conversationId, msg_type: z.literal(8), user_id: userId, username: z.string(), date: isoDate })
+  .meta({ id: 'TypingFrame', description: 'msg_type 8: someone is typing; relayed at most every 2 s per user and conversation, never stored' });
+
+const readFrameSchema = z
+  .strictObject({ conversation: conversationId, msg_type: z.literal(9), user_id: userId, last_read_id: z.int().min(0), date: isoDate })
+  .meta({ id: 'ReadFrame', description: "msg_type 9: someone's read cursor moved" });
+
+const part2ServerFrameSchema = z
+  .union([conversationChatFrameSchema, roomEventFrameSchema, typingFrameSchema, readFrameSchema])
+  .meta({ id: 'Part2ServerFrame', description: 'Frames of ws /api/chat that Part 1 does not have (its other frames gain conversation)' });
+
+const part2ClientFrameSchema = z
+  .union([
+    z.looseObject({ conversation: conversationId, msg_type: z.literal(8) }).meta({ id: 'TypingClientFrame' }),
+    z
+      .looseObject({ conversation: conversationId, msg_type: z.literal(9), last_read_id: z.int().min(1) })
+      .meta({ id: 'ReadClientFrame', description: 'As POST /api/conversations/<conversation>/read' }),
+    z
+      .looseObject({ msg_type: z.literal(10), conversations: z.record(conversationId, z.int().min(0)) })
+      .meta({ id: 'ResumeClientFrame', description: 'For each conversation the last id seen (0: none); naming group subscribes to it' }),
+  ])
+  .meta({ id: 'Part2ClientFrame', description: 'Client frames of ws /api/chat that Part 1 does not have (sends are Part 1 frames plus conversation)' });
+
 /** The JSON Schema (2020-12) document of every frame, for client authors and the tests. */
 export function wsFramesJsonSchema(): Record<string, unknown> {
   const $defs: Record<string, unknown> = {};
-  for (const root of [serverFrameSchema, clientFrameSchema]) {
+  for (const root of [serverFrameSchema, clientFrameSchema, part2ServerFrameSchema, part2ClientFrameSchema]) {
     // Schemas with an id land in $defs (the root too), referred to as #/$defs/<id>.
     const generated = z.toJSONSchema(root, { target: 'draft-2020-12', unrepresentable: 'throw' }) as { $defs?: Record<string, unknown> };
     Object.assign($defs, generated.$defs);
@@ -155,7 +223,9 @@ export function wsFramesJsonSchema(): Record<string, unknown> {
     $schema: 'https://json-schema.org/draft/2020-12/schema',
     $id: WS_FRAMES_SCHEMA_ID,
     title: 'IM cluster WebSocket frames',
-    description: 'Client frames (ClientFrame) and server frames (ServerFrame) of docs/protocol.md',
+    description:
+      'Client frames (ClientFrame) and server frames (ServerFrame) of docs/protocol.md; Part2ClientFrame and Part2ServerFrame add ' +
+      'those of docs/protocol-part2.md',
     $defs,
   };
 }
@@ -168,3 +238,7 @@ const fitsType = <Frame, Described extends Frame>(_proof?: Described) => undefin
 fitsType<ChatFrame, z.infer<typeof chatFrameSchema>>();
 fitsType<PresenceFrame, z.infer<typeof presenceFrameSchema>>();
 fitsType<SystemFrame, z.infer<typeof systemFrameSchema>>();
+fitsType<ConversationChatFrame, z.infer<typeof conversationChatFrameSchema>>();
+fitsType<RoomEventFrame, z.infer<typeof roomEventFrameSchema>>();
+fitsType<TypingFrame, z.infer<typeof typingFrameSchema>>();
+fitsType<ReadFrame, z.infer<typeof readFrameSchema>>();

@@ -6,13 +6,25 @@ import { filesPaths } from './paths/files.ts';
 import { healthPaths } from './paths/health.ts';
 import { historyPaths } from './paths/history.ts';
 import { usersPaths } from './paths/users.ts';
+import { roomsPaths } from './paths/rooms.ts';
+import { conversationsPaths } from './paths/conversations.ts';
 
 /**
  * Every path of the API, one file per router under paths/. A new route gets its entry there,
  * built from the same zod schema the route validates with; apps/api/test/openapi.test.ts fails for
  * a route of the app that is missing here, and for an answer that does not match its entry.
  */
-const PATHS: ZodOpenApiPathsObject[] = [healthPaths, docsPaths, usersPaths, avatarsPaths, filesPaths, historyPaths, chatPaths];
+const PATHS: ZodOpenApiPathsObject[] = [
+  healthPaths,
+  docsPaths,
+  usersPaths,
+  avatarsPaths,
+  filesPaths,
+  historyPaths,
+  chatPaths,
+  roomsPaths,
+  conversationsPaths,
+];
 
 let built: ReturnType<typeof createDocument> | undefined;
 
@@ -31,6 +43,8 @@ export function openApiDocument(): ReturnType<typeof createDocument> {
       { name: 'users', description: 'Accounts, two-step login, avatars' },
       { name: 'history', description: 'Stored chat messages' },
       { name: 'files', description: 'Uploads and downloads' },
+      { name: 'rooms', description: 'Rooms with members and roles (Part 2)' },
+      { name: 'inbox', description: 'Conversations, their history and read cursors (Part 2)' },
       { name: 'chat', description: 'WebSocket endpoints (served by the gateways)' },
       { name: 'operations', description: 'Health, readiness, metrics' },
       { name: 'documentation', description: 'This document and the WebSocket frames schema' },

@@ -57,6 +57,7 @@ export const fileSchema = z
     file_size: z.int().min(0),
     file_type: z.string().meta({ description: 'Lowercase extension' }),
     created_at: isoDate,
+    conversation: z.string().optional().meta({ description: 'Only on files uploaded to a room: r:<room_id>' }),
   })
   .meta({ id: 'File', description: 'An uploaded file: the upload answer and the items of GET /api/files' });
 

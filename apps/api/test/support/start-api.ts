@@ -7,8 +7,10 @@ import type { Server } from 'node:http';
 import type Koa from 'koa';
 import { Redis } from 'ioredis';
 import { loadConfig, type Config, type LoadConfigOptions } from '@im/config';
-import { createDb, createHistoryReader, type Db } from '@im/db';
+import { createRedisBroker, type Broker } from '@im/bus';
+import { createDb, createHistoryReader, createSqlRunner, type Db, type SqlRunner } from '@im/db';
 import { createLogger } from '@im/logger';
+import { createRedisOnlineUsers } from '@im/presence';
 import { createLocalStorage } from '@im/storage';
 import { createTestDatabase, uniquePrefix, type TestDatabase } from '@im/testing';
 import { createApp } from '../../src/app.ts';
@@ -20,7 +22,11 @@ export interface TestApi {
   app: Koa;
   config: Config;
   db: Db;
+  /** The API's own rooms/inbox runner, for tests that look at rows. */
+  sql: SqlRunner;
   redis: Redis;
+  /** The API's broker: room events go out through it. */
+  broker: Broker;
   /** Mails the API queued, in order. */
   mails: OutgoingMail[];
   /** Every log line the API wrote, raw. */
@@ -33,6 +39,8 @@ export interface StartApiOptions {
   overrides?: LoadConfigOptions['overrides'];
   /** Reuse another instance's database and Redis prefix: a second replica of the same deployment. */
   shareWith?: TestApi;
+  /** Where the rooms/inbox runner connects instead of the test database (a server that never answers, say). */
+  sqlUrl?: string;
 }
 
 /**
@@ -69,13 +77,19 @@ export async function startApi(options: StartApiOptions = {}): Promise<TestApi> 
   const redis = new Redis(config.redis.url, { maxRetriesPerRequest: 1 });
   const db = createDb({ url: config.mysql.url, connectionLimit: 5 });
   const history = createHistoryReader({ url: config.mysql.url, connectionLimit: 2 });
+  const sql = createSqlRunner({ url: options.sqlUrl ?? config.mysql.url, connectionLimit: 3, deadlineMs: config.mysql.deadline_ms });
+  const sub = new Redis(config.redis.url, { maxRetriesPerRequest: null });
+  const broker = createRedisBroker({ pub: redis, sub, prefix: config.redis.prefix });
   const mails: OutgoingMail[] = [];
   const app = createApp({
     config,
     logger,
     db,
     history,
+    sql,
     redis,
+    broker,
+    onlineUsers: createRedisOnlineUsers({ redis, prefix: config.redis.prefix }),
     storage: createLocalStorage(uploadRoot),
     mail: { enqueue: async (mail) => void mails.push(mail) },
   });
@@ -88,7 +102,9 @@ export async function startApi(options: StartApiOptions = {}): Promise<TestApi> 
     app,
     config,
     db,
+    sql,
     redis,
+    broker,
     mails,
     logLines,
     uploadRoot,
@@ -99,8 +115,11 @@ export async function startApi(options: StartApiOptions = {}): Promise<TestApi> 
         const keys = await redis.keys(`${config.redis.prefix}*`);
         if (keys.length) await redis.del(...keys);
       }
+      await broker.close();
       redis.disconnect();
+      sub.disconnect();
       await history.close();
+      await sql.close();
       await db.$disconnect();
       if (database) await database.drop();
       if (!shared) await rm(uploadRoot, { recursive: true, force: true });
