@@ -5,11 +5,12 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['**/node_modules/**', 'packages/db/src/generated/**', 'bench/results/**', 'var/**', 'uploads/**'] },
+  { ignores: ['**/node_modules/**', 'packages/db/src/generated/**', 'bench/results/**', 'var/**', 'uploads/**', '**/dist/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
-    files: ['**/*.ts'],
+    // The web app's .tsx files are checked against apps/web/tsconfig.json (the nearest one).
+    files: ['**/*.ts', '**/*.tsx'],
     languageOptions: {
       parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
     },

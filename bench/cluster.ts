@@ -117,7 +117,7 @@ export async function startBenchCluster(options: BenchClusterOptions = {}): Prom
   const startGateway = (i: number) =>
     startProcess(`gw-${i}`, 'apps/gateway/src/index.ts', { ...env, GATEWAY_PORT: String(ports[i]), GATEWAY_ID: `bench-gw-${i}` });
   const gateways = ports.map((_, i) => startGateway(i));
-  const worker = options.smtpUrl ? startProcess('worker', 'apps/worker/src/index.ts', env) : undefined;
+  const worker = options.smtpUrl ? startProcess('worker', 'apps/worker/src/index.ts', { ...env, WORKER_PORT: String(await freePort()) }) : undefined;
   const gatewayUrls = ports.map((port) => `http://127.0.0.1:${port}`);
   const apiUrl = `http://127.0.0.1:${apiPort}`;
 

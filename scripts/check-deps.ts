@@ -1,4 +1,4 @@
-// Dependencies point one way (../shared/STYLE.md): protocol → config → shared packages → apps.
+// Dependencies point one way (DEVELOPERS.md): protocol → config → shared packages → apps.
 // madge finds cycles between files; this finds what it cannot see across workspaces: an `@im/*`
 // import that the importing workspace does not declare, a package that imports an app, and any
 // cycle between workspaces.
@@ -78,6 +78,6 @@ function* sourceFiles(dir: string): Generator<string> {
     if (name === 'generated' || name === 'node_modules') continue;
     const path = join(dir, name);
     if (statSync(path).isDirectory()) yield* sourceFiles(path);
-    else if (name.endsWith('.ts')) yield path;
+    else if (name.endsWith('.ts') || name.endsWith('.tsx')) yield path;
   }
 }

@@ -15,6 +15,11 @@ import { checkMysql, connectRedis, exitWithMessage, StartupError } from '@im/run
 import { chooseFrontDoor, FrontDoorError, supportsErrorLogFlag, type FrontDoorChoice } from './cluster/front-door.ts';
 import { hostPort, nginxOptionsFromConfig, prepareNginxDirs, renderNginxConfig } from './cluster/nginx-config.ts';
 import { Supervisor, type ServiceSpec } from './cluster/supervisor.ts';
+import { webAppBuilt } from './cluster/static-files.ts';
+import { entryFile, isBuilt } from './build/entries.ts';
+
+// Started from the build (`npm run start:prod`), the processes run from the build too.
+const built = isBuilt(import.meta.url);
 
 let config: Config;
 let frontDoor: FrontDoorChoice;
@@ -27,12 +32,13 @@ try {
 }
 
 const host = config.system.host;
-// The API and the gateways listen on loopback whatever system.host says: only the front door is
-// public, and only it may set X-Forwarded-For (system.trusted_proxies). README "Exposing" says
-// how to run them on other addresses.
+// The API, the worker and the gateways listen on loopback whatever system.host says: only the
+// front door is public, and only it may set X-Forwarded-For (system.trusted_proxies). README
+// "Exposing" says how to run them on other addresses.
 const internalHost = '127.0.0.1';
 const publicPort = config.system.port;
 const apiPort = config.system.api_port;
+const workerPort = config.worker.port;
 const gatewayBasePort = readBasePort(process.env.GATEWAY_BASE_PORT, config.gateway.base_port);
 const gatewayPorts = Array.from({ length: config.gateway.count }, (_, i) => gatewayBasePort + i);
 checkPortsDistinct();
@@ -57,18 +63,21 @@ process.once('SIGTERM', () => void supervisor.stop(0));
 
 const publicUrl = `http://${urlHost(host)}:${publicPort}`;
 const apiUrl = `http://${internalHost}:${apiPort}`;
+const workerUrl = `http://${internalHost}:${workerPort}`;
 const gatewayUrl = (port: number) => `http://${internalHost}:${port}`;
+// What the API, the worker's ops port and the gateways bind to (BIND_HOST is system.host).
+const internal = { BIND_HOST: internalHost };
 
 try {
   // Each is started again with backoff if it crashes once ready (scripts/cluster/supervisor.ts).
   await Promise.all([
-    supervisor.start({ name: 'api', entry: 'apps/api/src/index.ts', env: { ...process.env, HOST: internalHost, API_PORT: String(apiPort) }, readyUrl: `${apiUrl}/readyz` }),
-    supervisor.start({ name: 'worker', entry: 'apps/worker/src/index.ts', env: process.env, readyMessage: true }),
+    supervisor.start({ name: 'api', entry: entryFile('api', built), env: { ...process.env, ...internal, API_PORT: String(apiPort) }, readyUrl: `${apiUrl}/readyz` }),
+    supervisor.start({ name: 'worker', entry: entryFile('worker', built), env: { ...process.env, ...internal }, readyUrl: `${workerUrl}/readyz` }),
     ...gatewayPorts.map((port, i) =>
       supervisor.start({
         name: `gw-${i}`,
-        entry: 'apps/gateway/src/index.ts',
-        env: { ...process.env, HOST: internalHost, GATEWAY_PORT: String(port), GATEWAY_ID: `gw-${i}` },
+        entry: entryFile('gateway', built),
+        env: { ...process.env, ...internal, GATEWAY_PORT: String(port), GATEWAY_ID: `gw-${i}` },
         readyUrl: `${gatewayUrl(port)}/readyz`,
       }),
     ),
@@ -88,12 +97,14 @@ process.stderr.write(
     '',
     'IM cluster is up.',
     `  public       ${publicUrl}`,
+    `    web app    ${webAppBuilt(config.web.root) ? `${publicUrl}/  (${shown(config.web.root)})` : 'not built: run npm run build:web (npm run up builds it)'}`,
     `    API        ${publicUrl}/api  (health: ${publicUrl}/healthz, readiness: ${publicUrl}/readyz)`,
     `    chat       ${wsUrl}/api/chat_groups, ${wsUrl}/api/chat_private?target_id=…`,
     ...frontDoorLines(),
     `  API          ${apiUrl} (direct)`,
     `  gateways     ${gatewayPorts.map((port, i) => `gw-${i} ${gatewayUrl(port).replace(/^http/, 'ws')}`).join(', ')} (direct; /healthz, /readyz, /metrics)`,
     `  mail         ${mail}`,
+    `  mail worker  ${workerUrl} (/healthz, /readyz, /metrics)`,
     '  Ctrl-C stops everything.',
     '',
   ].join('\n') + '\n',
@@ -107,7 +118,10 @@ function frontDoorSpec(): ServiceSpec {
     const conf = resolve(prefix, 'im-cluster.conf');
     // As root nginx would run its workers as `nobody`, who may not reach var/nginx: keep our user.
     const user = process.getuid?.() === 0 ? userInfo().username : undefined;
-    const options = nginxOptionsFromConfig(config, { prefix, user, upstreamHost: internalHost }, gatewayBasePort);
+    const options = nginxOptionsFromConfig(config, { prefix, user }, gatewayBasePort, {
+      api: { host: internalHost, port: apiPort },
+      gateways: gatewayPorts.map((port) => ({ host: internalHost, port })),
+    });
     prepareNginxDirs(options);
     writeFileSync(conf, renderNginxConfig(options));
     return {
@@ -122,7 +136,7 @@ function frontDoorSpec(): ServiceSpec {
   }
   return {
     name: 'front-door',
-    entry: 'scripts/cluster/node-front-door-main.ts',
+    entry: entryFile('frontDoor', built),
     env: {
       ...process.env,
       FRONT_DOOR_LISTEN: hostPort({ host, port: publicPort }),
@@ -170,6 +184,7 @@ function checkPortsDistinct(): void {
   };
   claim(publicPort, 'system.port (PORT)');
   claim(apiPort, 'system.api_port (API_PORT)');
+  claim(workerPort, 'worker.port (WORKER_PORT)');
   gatewayPorts.forEach((port, i) => claim(port, `gateway ${i} (gateway.base_port + ${i})`));
 }
 

@@ -14,4 +14,12 @@ if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modu
   npm ci --no-audit --no-fund
 fi
 
+# The web app the front door serves at /: built when missing or older than its sources.
+web_sources="apps/web/src apps/web/public apps/web/index.html apps/web/vite.config.ts packages/client/src packages/protocol/src package-lock.json"
+# shellcheck disable=SC2086
+if [ ! -f apps/web/dist/index.html ] || [ -n "$(find $web_sources -newer apps/web/dist/index.html -print -quit 2>/dev/null)" ]; then
+  echo "building the web app (npm run build:web)…"
+  npm run build:web --silent >/dev/null
+fi
+
 exec node --import tsx scripts/start.ts "$@"

@@ -34,7 +34,7 @@ export interface ChaosCluster {
 
 export async function startChaosCluster(options: { gateways: number; frontDoor: string; env?: NodeJS.ProcessEnv }): Promise<ChaosCluster> {
   const [redis, mariadb, smtp] = await Promise.all([startRedisServer(), startMariaDbServer(), startSmtpSink()]);
-  const [port, apiPort, gatewayBase] = [await freeEnginePort(), await freeEnginePort(), await freeEnginePortBlock(options.gateways)];
+  const [port, apiPort, workerPort, gatewayBase] = [await freeEnginePort(), await freeEnginePort(), await freeEnginePort(), await freeEnginePortBlock(options.gateways)];
   // The load comes from one address: the abuse limits would count it as one attacker.
   const settings = writeSettingsFile({ rate_limit: { login_per_ip: 1_000_000, login_per_account: 1_000_000, register_per_ip: 1_000_000 } });
   const nginxPrefix = mkdtempSync(join(tmpdir(), 'im-chaos-nginx-'));
@@ -47,6 +47,7 @@ export async function startChaosCluster(options: { gateways: number; frontDoor: 
     SMTP_URL: smtp.url,
     PORT: String(port),
     API_PORT: String(apiPort),
+    WORKER_PORT: String(workerPort),
     GATEWAY_COUNT: String(options.gateways),
     GATEWAY_BASE_PORT: String(gatewayBase),
     FRONT_DOOR: options.frontDoor,

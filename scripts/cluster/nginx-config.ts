@@ -27,6 +27,8 @@ export interface NginxConfigOptions {
   maxFileBytes: number;
   /** gateway.heartbeat_ms; socket timeouts are three heartbeats, at least 75 s. */
   heartbeatMs: number;
+  /** web.root: the built web app served at `/`. */
+  webRoot: string;
   /**
    * Worker user when nginx starts as root (it would switch to `nobody` otherwise, who may not
    * reach the temp folders). Ignored by nginx when not root, so left out then.
@@ -56,9 +58,10 @@ export function renderNginxConfig(options: NginxConfigOptions, template = readFi
     client_max_body_size: String(options.maxFileBytes + MULTIPART_ROOM_BYTES),
     heartbeat_s: String(Math.round(options.heartbeatMs / 100) / 10),
     socket_timeout: `${socketTimeoutS}s`,
+    web_root: options.webRoot,
   };
   // Paths and addresses land unquoted in the config: one token each.
-  for (const name of ['pid_file', 'error_log', 'access_log', 'temp_dir', 'listen'] as const) {
+  for (const name of ['pid_file', 'error_log', 'access_log', 'temp_dir', 'listen', 'web_root'] as const) {
     if (!/^[^\s;{}'"$]+$/.test(values[name]!)) {
       throw new Error(`nginx config: ${name} must be one word without ';', quotes, '$' or braces: ${JSON.stringify(values[name])}`);
     }
@@ -87,36 +90,76 @@ export interface NginxPaths {
   /** @default `${system.host}:${system.port}` */
   listen?: string;
   user?: string;
-  /** Where the API and gateways listen. @default system.host */
-  upstreamHost?: string;
+  /** @default web.root */
+  webRoot?: string;
 }
 
 /**
  * Where the units in deploy/systemd expect nginx's files (`render-nginx.ts --deploy`); also the
  * paths of deploy/nginx/im-cluster.conf.example. Listens on every address.
  */
-export const DEPLOY_NGINX_PATHS: Required<Omit<NginxPaths, 'user' | 'upstreamHost'>> = {
+export const DEPLOY_NGINX_PATHS: Required<Omit<NginxPaths, 'user'>> = {
   prefix: '/var/lib/im-cluster/nginx',
   pidFile: '/var/lib/im-cluster/nginx/nginx.pid',
   errorLog: 'stderr',
   accessLog: '/var/log/im-cluster/nginx-access.log',
   listen: '8080',
+  // deploy/README.md installs into /opt/im-cluster and builds the app there.
+  webRoot: '/opt/im-cluster/apps/web/dist',
 };
 
-/** The cluster's nginx as settings.yaml describes it: gateways on base_port…, API on api_port. */
-export function nginxOptionsFromConfig(config: Config, paths: NginxPaths, gatewayBasePort = config.gateway.base_port): NginxConfigOptions {
+/**
+ * The paths and upstreams of the container setup (compose.yaml): nginx's official image, with the
+ * API and two gateways as compose services, the access log on stdout (`docker compose logs`).
+ * deploy/docker/nginx.conf is this rendered (`render-nginx.ts --compose`).
+ */
+export const COMPOSE_NGINX: Required<NginxPaths> & { upstreams: Required<Upstreams> } = {
+  prefix: '/var/cache/nginx/im-cluster',
+  pidFile: '/tmp/nginx.pid',
+  errorLog: 'stderr',
+  accessLog: '/dev/stdout',
+  listen: '8080',
+  user: 'nginx',
+  // The nginx image's own web root. The images do not build the web app yet: mount a build there
+  // (`npm run build:web`, apps/web/dist) to serve it; without one `/` answers 404.
+  webRoot: '/usr/share/nginx/html',
+  upstreams: {
+    api: { host: 'api', port: 8090 },
+    gateways: [
+      { host: 'gateway-1', port: 8101 },
+      { host: 'gateway-2', port: 8101 },
+    ],
+  },
+};
+
+/** Upstreams elsewhere than settings.yaml says (other hosts, containers). */
+export interface Upstreams {
+  api?: Upstream;
+  gateways?: readonly Upstream[];
+}
+
+/**
+ * The cluster's nginx as settings.yaml describes it: gateways on base_port…, API on api_port, all
+ * on system.host, unless `upstreams` names them.
+ */
+export function nginxOptionsFromConfig(
+  config: Config,
+  paths: NginxPaths,
+  gatewayBasePort = config.gateway.base_port,
+  upstreams: Upstreams = {},
+): NginxConfigOptions {
   const host = config.system.host;
-  const upstream = paths.upstreamHost ?? host;
   return {
     listen: paths.listen ?? hostPort({ host, port: config.system.port }),
-    gateways: Array.from({ length: config.gateway.count }, (_, i) => ({ host: upstream, port: gatewayBasePort + i })),
-    api: { host: upstream, port: config.system.api_port },
+    gateways: upstreams.gateways ?? Array.from({ length: config.gateway.count }, (_, i) => ({ host, port: gatewayBasePort + i })),
+    api: upstreams.api ?? { host, port: config.system.api_port },
     tempDir: resolve(paths.prefix, 'tmp'),
     pidFile: paths.pidFile ?? resolve(paths.prefix, 'nginx.pid'),
     errorLog: paths.errorLog ?? 'stderr',
     accessLog: paths.accessLog ?? resolve(paths.prefix, 'logs/access.log'),
     maxFileBytes: config.upload.max_file_bytes,
     heartbeatMs: config.gateway.heartbeat_ms,
+    webRoot: paths.webRoot ?? config.web.root,
     user: paths.user,
   };
 }

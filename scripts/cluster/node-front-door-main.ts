@@ -14,7 +14,7 @@ const api = address('FRONT_DOOR_API', process.env.FRONT_DOOR_API);
 const gateways = (process.env.FRONT_DOOR_GATEWAYS ?? '').split(',').filter(Boolean).map((value) => address('FRONT_DOOR_GATEWAYS', value));
 if (gateways.length === 0) exitWithMessage('front door: FRONT_DOOR_GATEWAYS names no gateway');
 
-const door = createNodeFrontDoor({ api, gateways, logger });
+const door = createNodeFrontDoor({ api, gateways, logger, webRoot: config.web.root });
 // The same accept queue as the gateways (gateway.listen_backlog): a dead gateway's clients come back at once.
 door.server.listen({ port: listen.port, host: listen.host, backlog: config.gateway.listen_backlog });
 door.server.once('error', (err) => exitWithMessage(`front door: cannot listen on ${listen.host}:${listen.port}: ${err.message}`));

@@ -4,6 +4,10 @@ import type { Duplex } from 'node:stream';
 import { createProxyServer } from 'http-proxy-3';
 import type { Logger } from '@im/logger';
 import type { Upstream } from './nginx-config.ts';
+import { createStaticFiles, isAppPath } from './static-files.ts';
+
+/** Prometheus metrics of the API: not served on the public port. */
+const METRICS_PATH = '/metrics';
 
 /** The paths the gateways serve; everything else belongs to the API. */
 export const CHAT_PATHS: ReadonlySet<string> = new Set(['/api/chat_groups', '/api/chat_private']);
@@ -16,6 +20,8 @@ export interface NodeFrontDoorOptions {
   failTimeoutMs?: number;
   /** Connect plus handshake time allowed to one gateway before trying the next. @default 10_000 */
   handshakeTimeoutMs?: number;
+  /** The built web app to serve at `/` (see static-files.ts); without it every path goes to the API. */
+  webRoot?: string;
 }
 
 export interface NodeFrontDoor {
@@ -29,8 +35,9 @@ export interface NodeFrontDoor {
  * deploy/nginx/im-cluster.conf.template, on the public port. WebSocket handshakes go to the gateway
  * with the fewest open sockets; one that refuses the connection, times out or answers 502/503 is
  * passed over for `failTimeoutMs` and the handshake tries the next, as nginx's
- * `proxy_next_upstream` does. Plain HTTP goes to the API through http-proxy-3. Headers pass as the
- * client sent them (Origin, Sec-WebSocket-*, the query), plus X-Forwarded-For/-Proto and X-Real-IP.
+ * `proxy_next_upstream` does. Plain HTTP goes to the API through http-proxy-3, except the web
+ * app's paths (static-files.ts). Headers pass as the client sent them (Origin, Sec-WebSocket-*, the
+ * query), plus X-Forwarded-For/-Proto and X-Real-IP.
  * Logs name paths and upstreams, never a query string: tokens travel there.
  */
 export function createNodeFrontDoor(options: NodeFrontDoorOptions): NodeFrontDoor {
@@ -53,9 +60,18 @@ export function createNodeFrontDoor(options: NodeFrontDoorOptions): NodeFrontDoo
     else res.destroy();
   });
 
+  const staticFiles = options.webRoot ? createStaticFiles(options.webRoot) : undefined;
+
   const server = createServer((req, res) => {
+    const path = pathOf(req);
+    // As in the nginx config: metrics are scraped on each process's own port, not handed out here.
+    if (path === METRICS_PATH) return sendJson(res, 404, { code: 1005, data: {}, msg: '接口不存在' });
+    if (staticFiles && isAppPath(path)) {
+      staticFiles(req, res);
+      return;
+    }
     // A plain GET on a chat path goes to a gateway too, which says it only speaks WebSocket.
-    const gateway = CHAT_PATHS.has(pathOf(req)) ? pool.pick(new Set()) : undefined;
+    const gateway = CHAT_PATHS.has(path) ? pool.pick(new Set()) : undefined;
     const target = gateway ?? options.api;
     proxy.web(req, res, { target: { host: target.host, port: target.port } });
   });

@@ -5,19 +5,28 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { projectRoot } from '@im/config';
 import { exitWithMessage, loadConfigOrExit } from '@im/runtime';
-import { DEPLOY_NGINX_PATHS, nginxOptionsFromConfig, renderNginxConfig } from './nginx-config.ts';
+import { COMPOSE_NGINX, DEPLOY_NGINX_PATHS, nginxOptionsFromConfig, renderNginxConfig, type Upstream } from './nginx-config.ts';
 
-const usage = `usage: node --import tsx scripts/cluster/render-nginx.ts [options]
+const usage = `usage: node dist/render-nginx.js [options]   (from the sources: node --import tsx scripts/cluster/render-nginx.ts)
 
   --deploy           the paths of deploy/systemd: prefix /var/lib/im-cluster/nginx, access log
                      /var/log/im-cluster/nginx-access.log, errors to stderr (journald), listen on
-                     every address at system.port; the options below override single paths
+                     every address at system.port, the app from /opt/im-cluster/apps/web/dist;
+                     the options below override single paths
   --prefix DIR       temp folders go under DIR/tmp; pid and access log default under DIR (default var/nginx)
   --listen ADDR      listen address (default system.host:system.port, e.g. 127.0.0.1:8080)
   --pid FILE         pid file (default DIR/nginx.pid)
   --error-log FILE   error log, or stderr (default stderr)
   --access-log FILE  access log (default DIR/logs/access.log)
   --user NAME        worker user when nginx starts as root (default: none)
+  --web-root DIR     the built web app served at / (default web.root; with --deploy
+                     /opt/im-cluster/apps/web/dist)
+  --api HOST:PORT    the API upstream (default system.host:system.api_port)
+  --gateway HOST:PORT
+                     a gateway upstream, once per gateway (default gateway.count of them on
+                     system.host from gateway.base_port)
+  --compose          the container setup of compose.yaml (deploy/docker/nginx.conf): nginx's
+                     official image, upstreams api:8090, gateway-1:8101 and gateway-2:8101
   --out FILE         write there instead of stdout
 `;
 
@@ -32,6 +41,10 @@ try {
       'error-log': { type: 'string' },
       'access-log': { type: 'string' },
       user: { type: 'string' },
+      'web-root': { type: 'string' },
+      api: { type: 'string' },
+      gateway: { type: 'string', multiple: true },
+      compose: { type: 'boolean' },
       out: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -46,18 +59,35 @@ if (args.help) {
 
 const config = loadConfigOrExit();
 
-const preset = args.deploy ? { ...DEPLOY_NGINX_PATHS, listen: String(config.system.port) } : undefined;
+if (args.deploy && args.compose) exitWithMessage(`--deploy and --compose are two different setups; give one\n${usage}`);
+const preset = args.compose ? COMPOSE_NGINX : args.deploy ? { ...DEPLOY_NGINX_PATHS, listen: String(config.system.port), user: undefined } : undefined;
 const prefix = args.prefix ? resolve(args.prefix) : (preset?.prefix ?? resolve(projectRoot, 'var/nginx'));
 const text = renderNginxConfig(
-  nginxOptionsFromConfig(config, {
-    prefix,
-    listen: args.listen ?? preset?.listen,
-    // A new prefix moves the pid file along unless it is given.
-    pidFile: args.pid ?? (args.prefix ? undefined : preset?.pidFile),
-    errorLog: args['error-log'] ?? preset?.errorLog,
-    accessLog: args['access-log'] ?? preset?.accessLog,
-    user: args.user,
-  }),
+  nginxOptionsFromConfig(
+    config,
+    {
+      prefix,
+      listen: args.listen ?? preset?.listen,
+      // A new prefix moves the pid file along unless it is given.
+      pidFile: args.pid ?? (args.prefix ? undefined : preset?.pidFile),
+      errorLog: args['error-log'] ?? preset?.errorLog,
+      accessLog: args['access-log'] ?? preset?.accessLog,
+      user: args.user ?? preset?.user,
+      webRoot: args['web-root'] ? resolve(args['web-root']) : preset?.webRoot,
+    },
+    undefined,
+    {
+      // Given ones win over the preset's; neither means settings.yaml's.
+      api: args.api !== undefined ? upstream('--api', args.api) : args.compose ? COMPOSE_NGINX.upstreams.api : undefined,
+      gateways: args.gateway !== undefined ? args.gateway.map((value) => upstream('--gateway', value)) : args.compose ? COMPOSE_NGINX.upstreams.gateways : undefined,
+    },
+  ),
 );
 if (args.out) writeFileSync(args.out, text);
 else process.stdout.write(text);
+
+function upstream(option: string, value: string): Upstream {
+  const match = /^(\[[^\]]+\]|[^:\s]+):(\d{1,5})$/.exec(value);
+  if (!match || Number(match[2]) < 1 || Number(match[2]) > 65535) exitWithMessage(`render-nginx: ${option} must be HOST:PORT, got ${JSON.stringify(value)}`);
+  return { host: match[1]!.replace(/^\[(.*)\]$/, '$1'), port: Number(match[2]) };
+}

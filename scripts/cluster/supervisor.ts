@@ -1,9 +1,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { READY_MESSAGE } from '@im/runtime';
+import { nodeFlagsFor } from '../build/entries.ts';
 
 export interface ServiceSpec {
   name: string;
-  /** Entry file, run with `node --import tsx`. Give either this or `command`. */
+  /**
+   * Entry file run by this node: a source under tsx, a bundle of the build on plain node (see
+   * `nodeFlagsFor`). Give either this or `command`.
+   */
   entry?: string;
   /** Any other program (nginx), run with `args`. */
   command?: string;
@@ -12,12 +15,6 @@ export interface ServiceSpec {
   env: NodeJS.ProcessEnv;
   /** Polled until it answers 200: `start()` resolves then, and so does a restart's log line. */
   readyUrl?: string;
-  /**
-   * For a process without a URL to poll (the mail worker): started with an IPC channel, it is
-   * ready once it sends READY_MESSAGE (`announceReady()` of @im/runtime).
-   * @default false
-   */
-  readyMessage?: boolean;
   /**
    * Once it has been ready, an exit of its own starts it again after a backoff (1 s, doubling up
    * to 30 s, back to 1 s after a minute of running) instead of stopping the cluster. Only a
@@ -77,8 +74,8 @@ export class Supervisor {
     const { spec } = service;
     const [command, args] = spec.command
       ? [spec.command, spec.args ?? []]
-      : [process.execPath, ['--import', 'tsx', spec.entry ?? missingEntry(spec.name), ...(spec.args ?? [])]];
-    const child = spawn(command, args, { env: spec.env, stdio: ['ignore', 'inherit', 'inherit', ...(spec.readyMessage ? ['ipc' as const] : [])] });
+      : nodeCommand(spec.entry ?? missingEntry(spec.name), spec.args ?? []);
+    const child = spawn(command, args, { env: spec.env, stdio: ['ignore', 'inherit', 'inherit'] });
     service.child = child;
     service.startedAt = Date.now();
     if (!isRestart) note(`${spec.name}: started (pid ${child.pid})`);
@@ -143,30 +140,9 @@ function stopOne(service: Service, graceMs: number): Promise<void> {
   });
 }
 
-/** Resolves once `child` is ready as `spec` defines it (at once when it defines nothing). */
+/** Resolves once `child` answers its readyUrl (at once when it has none). */
 function whenReady(spec: ServiceSpec, child: ChildProcess, timeoutMs: number): Promise<void> {
-  if (spec.readyUrl) return waitUntilReady(spec.readyUrl, timeoutMs, () => hasExited(child));
-  if (spec.readyMessage) return waitForReadyMessage(child, timeoutMs);
-  return Promise.resolve();
-}
-
-function waitForReadyMessage(child: ChildProcess, timeoutMs: number): Promise<void> {
-  return new Promise<void>((resolve, reject) => {
-    const done = (err?: Error) => {
-      clearTimeout(timer);
-      child.off('message', onMessage);
-      child.off('exit', onExit);
-      if (err) reject(err);
-      else resolve();
-    };
-    const onMessage = (message: unknown) => {
-      if ((message as { type?: unknown })?.type === READY_MESSAGE.type) done();
-    };
-    const onExit = () => done(new Error('it exited before it was ready'));
-    const timer = setTimeout(() => done(new Error(`it did not say it was ready within ${timeoutMs} ms`)), timeoutMs);
-    child.on('message', onMessage);
-    child.once('exit', onExit);
-  });
+  return spec.readyUrl ? waitUntilReady(spec.readyUrl, timeoutMs, () => hasExited(child)) : Promise.resolve();
 }
 
 function hasExited(child: ChildProcess): boolean {
@@ -175,6 +151,10 @@ function hasExited(child: ChildProcess): boolean {
 
 function note(line: string): void {
   process.stderr.write(`${line}\n`);
+}
+
+function nodeCommand(entry: string, args: string[]): [string, string[]] {
+  return [process.execPath, [...nodeFlagsFor(entry), entry, ...args]];
 }
 
 function missingEntry(name: string): never {

@@ -160,8 +160,7 @@ describe('dead peers', () => {
     const watcher = await newUser(cluster, 'hb');
     const silent = await newUser(cluster, 'hb');
     const w = await ChatClient.connect(cluster.gatewayUrls[0]!, { token: watcher.token });
-    const ws = new WebSocket(ChatClient.url(cluster.gatewayUrls[0]!, { token: silent.token }), { autoPong: false });
-    await new Promise((resolve) => ws.once('open', resolve));
+    const { ws } = await ChatClient.connect(cluster.gatewayUrls[0]!, { token: silent.token, wsOptions: { autoPong: false }, waitForWelcome: false });
     await w.next((f) => f.msg_type === 2 && f.user_id === silent.userId);
     const closed = new Promise<number>((resolve) => ws.once('close', (code) => resolve(code)));
     await w.next((f) => f.msg_type === 3 && f.user_id === silent.userId, 5_000);

@@ -2,6 +2,26 @@ import { request } from 'node:http';
 import { createServer, connect } from 'node:net';
 import { once } from 'node:events';
 import { randomInt } from 'node:crypto';
+import { ImClient } from '@im/client';
+import { signUpWith } from '../support/cluster.ts';
+import { join } from 'node:path';
+import { BUILD_ENTRIES } from '../../scripts/build/entries.ts';
+import { startProcess, type RunningProcess } from '../support/cluster-process.ts';
+
+/**
+ * An install of the production build (`npm ci --omit=dev` plus `npm run build`'s output), made by
+ * scripts/check-production.sh; unset, tests run the sources.
+ */
+export const productionRoot = process.env.IM_PRODUCTION_ROOT || undefined;
+
+/**
+ * The start command as the README gives it: `npm start` (the sources under tsx), or with
+ * IM_PRODUCTION_ROOT that install's `npm run start:prod` (its build on plain node, from its folder).
+ */
+export function startCommand(env: NodeJS.ProcessEnv): RunningProcess {
+  if (!productionRoot) return startProcess('scripts/start.ts', env);
+  return startProcess(join(productionRoot, BUILD_ENTRIES.start.output), env, { cwd: productionRoot });
+}
 
 /**
  * `count` consecutive free ports (the start command puts gateway i on base + i). Drawn below
@@ -45,15 +65,7 @@ let counter = 0;
 /** Registers and logs in through `base` (email verification off): the token a browser would hold. */
 export async function signUp(base: string, label: string) {
   counter += 1;
-  const tag = `${label}${counter}${Math.random().toString(36).slice(2, 7)}`;
-  const account = { email: `${tag}@example.com`, username: tag, password: `pw-${tag}-long` };
-  const post = async (path: string, body: unknown) =>
-    (await fetch(base + path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })).json();
-  const registered = await post('/api/users/register', account);
-  if (registered.code !== 0) throw new Error(`register failed: ${registered.msg}`);
-  const login = await post('/api/users/login', { email: account.email, password: account.password });
-  if (login.code !== 0) throw new Error(`login failed: ${login.msg}`);
-  return { ...account, userId: registered.data.user_id as string, token: login.data.token as string };
+  return signUpWith(new ImClient({ baseUrl: base }), `${label}${counter}${Math.random().toString(36).slice(2, 7)}`);
 }
 
 /** A GET from a chosen loopback address (127.0.0.2 …), to tell the client apart from the proxy. */

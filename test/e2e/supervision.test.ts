@@ -33,6 +33,7 @@ describe('npm start: trusts only its front door and keeps serving through crashe
       SMTP_URL: smtp.url,
       PORT: String(port),
       API_PORT: String(apiPort),
+      WORKER_PORT: String(await freePort()),
       GATEWAY_COUNT: '1',
       GATEWAY_BASE_PORT: String(gatewayPort),
       FRONT_DOOR: 'node',
@@ -129,22 +130,23 @@ describe('npm start: trusts only its front door and keeps serving through crashe
 });
 
 /** With the front door on an address of its own, what else listens where. */
-describe('npm start with HOST set: only the front door listens there; the API and gateways on loopback', () => {
+describe('npm start with BIND_HOST set: only the front door listens there; the API and gateways on loopback', () => {
   let database: TestDatabase;
   let cluster: RunningProcess;
   const ports: number[] = [];
 
   before(async () => {
     database = await createTestDatabase();
-    ports.push(await freePort(), await freePort(), await freePortRange(1));
-    const [port, apiPort, gatewayPort] = ports;
+    ports.push(await freePort(), await freePort(), await freePortRange(1), await freePort());
+    const [port, apiPort, gatewayPort, workerPort] = ports;
     cluster = startProcess('scripts/start.ts', {
       DATABASE_URL: database.url,
       REDIS_PREFIX: uniquePrefix('bound'),
       EMAIL_VERIFICATION: 'false',
-      HOST: '127.0.0.2',
+      BIND_HOST: '127.0.0.2',
       PORT: String(port),
       API_PORT: String(apiPort),
+      WORKER_PORT: String(workerPort),
       GATEWAY_COUNT: '1',
       GATEWAY_BASE_PORT: String(gatewayPort),
       FRONT_DOOR: 'node',
@@ -157,11 +159,13 @@ describe('npm start with HOST set: only the front door listens there; the API an
     await database?.drop();
   });
 
-  it('binds the front door to HOST, the API and the gateway to 127.0.0.1 only', async () => {
-    const [port, apiPort, gatewayPort] = ports as [number, number, number];
+  it('binds the front door to BIND_HOST, the API, the worker and the gateway to 127.0.0.1 only', async () => {
+    const [port, apiPort, gatewayPort, workerPort] = ports as [number, number, number, number];
     assert.equal(await listening('127.0.0.2', port), true);
     assert.equal(await listening('127.0.0.1', apiPort), true);
     assert.equal(await listening('127.0.0.2', apiPort), false);
+    assert.equal(await listening('127.0.0.1', workerPort), true);
+    assert.equal(await listening('127.0.0.2', workerPort), false);
     assert.equal(await listening('127.0.0.1', gatewayPort), true);
     assert.equal(await listening('127.0.0.2', gatewayPort), false);
     assert.equal((await fetch(`http://127.0.0.2:${port}/readyz`)).status, 200, 'the front door reaches the API on loopback');

@@ -1,16 +1,20 @@
-import { WebSocket } from 'ws';
+import { WebSocket, type ClientOptions } from 'ws';
+import { ChatSocket, type ChatEndpoint } from '@im/client';
+import { serverFrameProblem } from './frame-check.ts';
 
 export interface ConnectOptions {
   token: string;
   /** `groups` or `private` */
   kind?: 'groups' | 'private';
   targetId?: string;
-  lastId?: number | string;
+  lastId?: number;
   /** How the token travels. @default 'query' */
   tokenIn?: 'query' | 'header' | 'subprotocol';
   origin?: string;
   /** Wait for the gateway's welcome notice (in the room, counted online, caught up). @default true */
   waitForWelcome?: boolean;
+  /** Passed to `ws` (e.g. `autoPong: false` for a peer that ignores pings). */
+  wsOptions?: ClientOptions;
 }
 
 /** The notice a gateway sends once a socket is in its room (and caught up, with last_id). */
@@ -18,15 +22,36 @@ export function isWelcome(frame: any): boolean {
   return frame.msg_type === 1 && frame.code === 0;
 }
 
-/** A real `ws` client that records every frame, for black-box tests. */
+/** A refused upgrade: the HTTP status and body the gateway answered with, before any socket. */
+export interface UpgradeRefused extends Error {
+  status: number;
+  body: string;
+}
+
+/**
+ * A chat connection for black-box tests, on the SDK's ChatSocket (packages/client) with
+ * reconnecting off: it records every frame exactly as the gateway sent it, and tests send raw
+ * frames, so what they assert is the wire, not the SDK's view of it. Node's `ws` carries it,
+ * which also lets tests set an Origin or an Authorization header and read the HTTP answer of a
+ * refused upgrade. Every frame the server sends is held to the protocol's JSON Schema
+ * (test/support/frame-check.ts): one that does not match fails the test's next wait, and its close.
+ */
 export class ChatClient {
   readonly frames: any[] = [];
+  /** Server frames that did not match the protocol's schema, with the reason. */
+  readonly violations: string[] = [];
   readonly closed: Promise<{ code: number; reason: string }>;
   private waiters = new Set<() => void>();
 
-  private constructor(readonly ws: WebSocket) {
-    ws.on('message', (data) => {
-      this.frames.push(JSON.parse(String(data)));
+  private constructor(
+    readonly socket: ChatSocket,
+    /** The raw `ws` socket, for what the SDK does not do (binary frames, terminate). */
+    readonly ws: WebSocket,
+  ) {
+    socket.on('frame', (frame) => {
+      const problem = serverFrameProblem(frame);
+      if (problem) this.violations.push(`${problem} in ${JSON.stringify(frame)}`);
+      this.frames.push(frame);
       for (const wake of this.waiters) wake();
     });
     this.closed = new Promise((resolve) => ws.once('close', (code, reason) => resolve({ code, reason: String(reason) })));
@@ -35,42 +60,64 @@ export class ChatClient {
     });
   }
 
-  static url(base: string, options: ConnectOptions): string {
-    const url = new URL(`${base.replace(/^http/, 'ws')}/api/chat_${options.kind ?? 'groups'}`);
-    if (options.targetId) url.searchParams.set('target_id', options.targetId);
-    if (options.lastId !== undefined) url.searchParams.set('last_id', String(options.lastId));
-    if ((options.tokenIn ?? 'query') === 'query') url.searchParams.set('Authorization', `bearer ${options.token}`);
-    return url.toString();
-  }
-
   static async connect(base: string, options: ConnectOptions): Promise<ChatClient> {
-    const headers: Record<string, string> = {};
-    if (options.tokenIn === 'header') headers.authorization = `Bearer ${options.token}`;
-    if (options.origin) headers.origin = options.origin;
-    const protocols = options.tokenIn === 'subprotocol' ? ['bearer', options.token] : undefined;
-    const ws = new WebSocket(ChatClient.url(base, options), protocols, { headers });
-    const client = new ChatClient(ws);
-    await new Promise<void>((resolve, reject) => {
-      ws.once('open', () => resolve());
-      ws.once('error', reject);
-      ws.once('unexpected-response', (_req, res) => {
-        let body = '';
-        res.on('data', (chunk: Buffer) => (body += chunk));
-        res.on('end', () => reject(Object.assign(new Error(`upgrade refused: ${res.statusCode} ${body}`), { status: res.statusCode, body })));
-      });
+    const endpoint: ChatEndpoint = options.kind === 'private' ? { kind: 'private', targetId: options.targetId ?? '' } : { kind: 'group' };
+    let ws: WebSocket | undefined;
+    let refused: UpgradeRefused | undefined;
+    const socket = new ChatSocket({
+      url: base,
+      endpoint,
+      token: () => options.token,
+      tokenIn: options.tokenIn ?? 'query',
+      lastId: options.lastId,
+      reconnect: false,
+      createWebSocket: (url, protocols, token) => {
+        const headers: Record<string, string> = {};
+        if (options.tokenIn === 'header') headers.authorization = `Bearer ${token}`;
+        if (options.origin) headers.origin = options.origin;
+        ws = new WebSocket(url, protocols, { ...options.wsOptions, headers });
+        ws.once('unexpected-response', (_req, res) => {
+          let body = '';
+          res.on('data', (chunk: Buffer) => (body += chunk));
+          res.on('end', () => {
+            refused = Object.assign(new Error(`upgrade refused: ${res.statusCode} ${body}`), { status: res.statusCode ?? 0, body });
+            ws!.terminate();
+          });
+        });
+        return ws as never;
+      },
     });
-    if (options.waitForWelcome ?? true) await client.next(isWelcome);
+    const welcomed = socket.connect();
+    const client = new ChatClient(socket, ws!);
+    try {
+      if (options.waitForWelcome ?? true) await welcomed;
+      else {
+        welcomed.catch(() => {});
+        await new Promise<void>((resolve, reject) => {
+          ws!.once('open', () => resolve());
+          ws!.once('close', () => reject(refused ?? new Error('closed before opening')));
+        });
+      }
+    } catch (err) {
+      throw refused ?? err;
+    }
     return client;
   }
 
+  /** Sends a frame as it is (a string as it is, anything else as JSON); dropped once closed. */
   send(frame: unknown): void {
-    this.ws.send(typeof frame === 'string' ? frame : JSON.stringify(frame));
+    this.socket.sendRaw(typeof frame === 'string' ? frame : JSON.stringify(frame));
   }
 
   /** Resolves with the first recorded frame (from `from` on) matching `match`. */
   next(match: (frame: any) => boolean, timeoutMs = 10_000, from = 0): Promise<any> {
     return new Promise((resolve, reject) => {
       const check = () => {
+        if (this.violations.length > 0) {
+          done();
+          reject(new Error(`a server frame does not match the protocol schema: ${this.violations[0]}`));
+          return;
+        }
         const found = this.frames.slice(from).find(match);
         if (found) {
           done();
@@ -99,8 +146,10 @@ export class ChatClient {
     return this.frames.filter((f) => f.id !== undefined);
   }
 
-  close(): Promise<{ code: number; reason: string }> {
-    if (this.ws.readyState !== WebSocket.CLOSED) this.ws.close();
-    return this.closed;
+  async close(): Promise<{ code: number; reason: string }> {
+    if (this.ws.readyState !== WebSocket.CLOSED) this.socket.close();
+    const how = await this.closed;
+    if (this.violations.length > 0) throw new Error(`a server frame does not match the protocol schema: ${this.violations[0]}`);
+    return how;
   }
 }

@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { once } from 'node:events';
+import { nodeFlagsFor } from '../../scripts/build/entries.ts';
 
 /** A port nobody listens on right now (the OS picks it). */
 export async function freePort(): Promise<number> {
@@ -24,10 +25,15 @@ export interface RunningProcess {
   stop(graceMs?: number): Promise<number | null>;
 }
 
-/** Starts `node --import tsx <entry>` from the repository root with extra environment. */
-export function startProcess(entry: string, env: NodeJS.ProcessEnv): RunningProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', entry], {
+/**
+ * Starts `<entry>` with extra environment: a source under tsx (`node --import tsx`, from the
+ * repository root), or a bundle of the build on plain node. `cwd` runs it elsewhere (an installed
+ * copy of the build, for instance).
+ */
+export function startProcess(entry: string, env: NodeJS.ProcessEnv, options: { cwd?: string } = {}): RunningProcess {
+  const child = spawn(process.execPath, [...nodeFlagsFor(entry), entry], {
     env: { ...process.env, ...env },
+    cwd: options.cwd,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const output: string[] = [];

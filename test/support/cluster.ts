@@ -1,3 +1,4 @@
+import { ImClient } from '@im/client';
 import { createTestDatabase, uniquePrefix, type TestDatabase } from '@im/testing';
 import { freePort, startProcess, type RunningProcess } from './cluster-process.ts';
 
@@ -92,16 +93,18 @@ export async function waitReady(base: string, process: RunningProcess, timeoutMs
 
 let counter = 0;
 
-/** Registers a user through the API and logs in (verification is off in test clusters). */
+/** Registers a user through the API and logs in with the SDK (verification is off in test clusters). */
 export async function newUser(cluster: TestCluster, label = 'u') {
   counter += 1;
   const tag = `${label}${counter}${Math.random().toString(36).slice(2, 7)}`;
+  return signUpWith(new ImClient({ baseUrl: cluster.apiUrl }), tag);
+}
+
+/** Registers `tag` and signs in (one step: verification off); the token a client would hold. */
+export async function signUpWith(im: ImClient, tag: string) {
   const account = { email: `${tag}@example.com`, username: tag, password: `pw-${tag}-long` };
-  const post = async (path: string, body: unknown) =>
-    (await fetch(cluster.apiUrl + path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })).json();
-  const registered = await post('/api/users/register', account);
-  if (registered.code !== 0) throw new Error(`register failed: ${registered.msg}`);
-  const login = await post('/api/users/login', { email: account.email, password: account.password });
-  if (login.code !== 0) throw new Error(`login failed: ${login.msg}`);
-  return { ...account, userId: registered.data.user_id as string, token: login.data.token as string };
+  const registered = await im.register(account);
+  const login = await im.login({ email: account.email, password: account.password });
+  if (login.status !== 'signed-in') throw new Error('login failed: the cluster asked for a code (EMAIL_VERIFICATION should be false)');
+  return { ...account, userId: registered.user_id, token: login.session.token };
 }

@@ -1,7 +1,9 @@
 import type { Redis } from 'ioredis';
+import type { Broker } from '@im/bus';
 import type { Config } from '@im/config';
-import type { Db, HistoryReader, RevocationLedger } from '@im/db';
+import type { Db, HistoryReader, RevocationLedger, SqlRunner } from '@im/db';
 import type { Logger } from '@im/logger';
+import type { OnlineUsers } from '@im/presence';
 import type { Storage } from '@im/storage';
 
 /** A queued mail; the worker sends it (apps/worker). */
@@ -18,9 +20,15 @@ export interface ApiDeps {
   db: Db;
   /** Chat history reads, on a mariadb pool of their own (see createHistoryReader). */
   history: HistoryReader;
+  /** Rooms, memberships, read cursors and the inbox: raw SQL with a deadline (createSqlRunner). */
+  sql: SqlRunner;
   redis: Redis;
   /** Logged-out tokens in MySQL, the truth behind Redis's revocation cache (createRevocationLedger). */
   revocationLedger: RevocationLedger;
+  /** Where room events are published for the gateways (a Redis broker in production). */
+  broker: Broker;
+  /** Which users have a socket on some gateway: the inbox's `peer.online`. */
+  onlineUsers: OnlineUsers;
   mail: { enqueue(mail: OutgoingMail): Promise<unknown> };
   storage: Storage;
 }

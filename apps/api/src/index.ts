@@ -1,8 +1,10 @@
 // Wiring only: config, connections, the app, the port, shutdown. Handlers live in app.ts/routes.
 import { startRevocationUpkeep } from '@im/auth';
-import { createDb, createHistoryReader, createRevocationLedger, pingDb } from '@im/db';
+import { createRedisBroker } from '@im/bus';
+import { createDb, createHistoryReader, createRevocationLedger, createSqlRunner, pingDb } from '@im/db';
 import { createLogger } from '@im/logger';
 import { createMailQueue } from '@im/jobs';
+import { createRedisOnlineUsers } from '@im/presence';
 import { createLocalStorage } from '@im/storage';
 import { checkMysql, connectRedis, exitWithMessage, loadConfigOrExit, onShutdown, StartupError } from '@im/runtime';
 import { createApp } from './app.ts';
@@ -20,6 +22,12 @@ try {
     connectionLimit: Math.max(2, Math.ceil(config.mysql.connection_limit / 2)),
     deadlines: config.mysql,
   });
+  // Rooms, memberships, read cursors and the inbox: short statements, each with a deadline.
+  const sql = createSqlRunner({
+    url: config.mysql.url,
+    connectionLimit: Math.max(2, Math.ceil(config.mysql.connection_limit / 2)),
+    deadlineMs: config.mysql.deadline_ms,
+  });
   const revocationLedger = createRevocationLedger({ url: config.mysql.url, deadlines: config.mysql });
   // Keeps Redis's revocation cache complete (rebuilt from MySQL after a Redis restart), so gateways
   // can trust it, and deletes expired revocations.
@@ -31,10 +39,20 @@ try {
     onEvent: (event) => logger.info(event, event.kind === 'rebuilt' ? 'revocation cache loaded from MySQL' : 'expired revocations deleted'),
   });
   await revocationUpkeep.ready;
+  // The API only publishes (room events); the broker still wants a subscriber connection of its own.
+  const sub = await connectRedis(config.redis.url, { name: 'api-sub', maxRetriesPerRequest: null, deadlines: config.redis });
+  const broker = createRedisBroker({
+    pub: redis,
+    sub,
+    prefix: config.redis.prefix,
+    sharded: config.redis.sharded_pubsub,
+    onError: (err) => logger.warn({ err: { message: (err as Error)?.message } }, 'redis bus error'),
+  });
+  const onlineUsers = createRedisOnlineUsers({ redis, prefix: config.redis.prefix });
   const mail = createMailQueue({ connection: redis, prefix: config.redis.prefix });
   const storage = createLocalStorage(config.upload.root);
 
-  const app = createApp({ config, logger, db, history, redis, revocationLedger, mail, storage });
+  const app = createApp({ config, logger, db, history, sql, redis, revocationLedger, broker, onlineUsers, mail, storage });
   // api_port, not the public port: that belongs to the front door (nginx or the start command's proxy).
   const server = app.listen(config.system.api_port, config.system.host);
   await new Promise<void>((resolve, reject) => {
@@ -51,10 +69,13 @@ try {
     });
     revocationUpkeep.stop();
     await mail.close();
+    await broker.close();
     await history.close();
+    await sql.close();
     await revocationLedger.close();
     await db.$disconnect();
     redis.disconnect();
+    sub.disconnect();
   });
 } catch (err) {
   if (err instanceof StartupError) exitWithMessage(err.message);

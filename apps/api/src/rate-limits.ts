@@ -19,8 +19,17 @@ export interface RateLimits {
   registerAttempt(ip: string): Promise<void>;
 }
 
-export function createRateLimits(redis: Redis, prefix: string, settings: Config['rate_limit']): RateLimits {
-  const limiter = (name: string, points: number) =>
+/** Names of the limits, as metrics label them. */
+export type LimitName = 'login-ip' | 'login-account' | 'register-ip';
+
+export function createRateLimits(
+  redis: Redis,
+  prefix: string,
+  settings: Config['rate_limit'],
+  /** Called for every request a limit refuses (the API counts them, `im_api_rate_limited_total`). */
+  onLimited: (limit: LimitName) => void = () => {},
+): RateLimits {
+  const limiter = (name: LimitName, points: number) =>
     new RateLimiterRedis({
       storeClient: redis,
       keyPrefix: `${prefix}rl:${name}`,
@@ -32,11 +41,12 @@ export function createRateLimits(redis: Redis, prefix: string, settings: Config[
   const registerByIp = limiter('register-ip', settings.register_per_ip);
 
   return {
-    loginAttempt: (ip) => consume(loginByIp, ip),
-    registerAttempt: (ip) => consume(registerByIp, ip),
+    loginAttempt: (ip) => consume(loginByIp, ip, () => onLimited('login-ip')),
+    registerAttempt: (ip) => consume(registerByIp, ip, () => onLimited('register-ip')),
     async assertAccountOpen(account) {
       const state = await failuresByAccount.get(account);
       if (state && state.consumedPoints >= settings.login_per_account) {
+        onLimited('login-account');
         throw errors.tooManyRequests(Math.ceil(state.msBeforeNext / 1000));
       }
     },
@@ -47,11 +57,12 @@ export function createRateLimits(redis: Redis, prefix: string, settings: Config[
   };
 }
 
-async function consume(limiter: RateLimiterRedis, key: string): Promise<void> {
+async function consume(limiter: RateLimiterRedis, key: string, onLimited: () => void): Promise<void> {
   try {
     await limiter.consume(key);
   } catch (err) {
-    if (err instanceof RateLimiterRes) throw errors.tooManyRequests(Math.ceil(err.msBeforeNext / 1000));
-    throw err;
+    if (!(err instanceof RateLimiterRes)) throw err;
+    onLimited();
+    throw errors.tooManyRequests(Math.ceil(err.msBeforeNext / 1000));
   }
 }

@@ -1,14 +1,19 @@
 import {
+  createFileLinks,
   createLoginCodes,
   createRedisRevocations,
   createTokenService,
+  type FileLinks,
   type LoginCodes,
   type TokenRevocations,
   type TokenService,
 } from '@im/auth';
+import { downloadPath } from '@im/db';
 import type { ApiDeps } from './deps.ts';
 import { createRateLimits, type RateLimits } from './rate-limits.ts';
 import { createTypePolicy, type TypePolicy } from './files/file-types.ts';
+import { createBusRoomEvents, type RoomEvents } from './rooms/room-events.ts';
+import { createApiMetrics, type ApiMetrics } from './observability/metrics.ts';
 
 /** Deps plus the services the routes share, built once per app. */
 export interface ApiContext extends ApiDeps {
@@ -18,6 +23,12 @@ export interface ApiContext extends ApiDeps {
   limits: RateLimits;
   /** The upload allow-list (`upload.allowed_types`). */
   fileTypes: TypePolicy;
+  /** Signed download links (Part 2 `url`). */
+  fileLinks: FileLinks;
+  /** Publishes room events (msg_type 11) for the gateways. */
+  roomEvents: RoomEvents;
+  /** Prometheus metrics of this app (`GET /metrics`). */
+  metrics: ApiMetrics;
 }
 
 export function buildServices(deps: ApiDeps): ApiContext {
@@ -31,8 +42,10 @@ export function buildServices(deps: ApiDeps): ApiContext {
     ledger: deps.revocationLedger,
     onError: (err) => deps.logger.warn({ err: { message: (err as Error)?.message } }, 'revocation not yet in Redis; retrying'),
   });
+  const metrics = createApiMetrics();
   return {
     ...deps,
+    metrics,
     revocations,
     tokens: createTokenService({
       secret: config.jwt.secret,
@@ -48,7 +61,9 @@ export function buildServices(deps: ApiDeps): ApiContext {
       ttlSeconds: config.email.code_ttl_seconds,
       maxAttempts: config.email.code_max_attempts,
     }),
-    limits: createRateLimits(redis, prefix, config.rate_limit),
+    limits: createRateLimits(redis, prefix, config.rate_limit, (limit) => metrics.rateLimited.inc({ limit })),
     fileTypes: createTypePolicy(config.upload.allowed_types),
+    fileLinks: createFileLinks({ secret: config.jwt.secret, ttlSeconds: config.upload.url_ttl_seconds, downloadPath }),
+    roomEvents: createBusRoomEvents({ broker: deps.broker, logger: deps.logger }),
   };
 }

@@ -1,8 +1,10 @@
-// Wires the mail worker: config, logger, Redis, transport, BullMQ worker, shutdown.
+// Wires the mail worker: config, logger, Redis, transport, BullMQ worker, ops server, shutdown.
+import { createMailQueue } from '@im/jobs';
 import { createLogger } from '@im/logger';
-import { announceReady, connectRedis, exitWithMessage, loadConfigOrExit, onShutdown, StartupError } from '@im/runtime';
+import { connectRedis, createOpsServer, exitWithMessage, listenOps, loadConfigOrExit, onShutdown, StartupError } from '@im/runtime';
 import { createMailTransport } from './mail-transport.ts';
 import { createMailWorker } from './mail-worker.ts';
+import { createWorkerMetrics } from './metrics.ts';
 
 const config = loadConfigOrExit();
 
@@ -22,6 +24,12 @@ const redis = await connectRedis(config.redis.url, {
   },
 );
 
+// Only counts jobs for the metrics; the API is the producer.
+const queue = createMailQueue({ connection: redis, prefix: config.redis.prefix });
+const metrics = createWorkerMetrics({
+  jobCounts: () => queue.jobCounts(),
+  onCountError: (err) => logger.warn({ err: { message: (err as Error)?.message } }, 'cannot count mail jobs for metrics'),
+});
 const transport = createMailTransport(config.email);
 const worker = createMailWorker({
   connection: redis,
@@ -30,14 +38,32 @@ const worker = createMailWorker({
   from: config.email.from,
   logger,
   concurrency: config.email.worker_concurrency,
+  onOutcome: (outcome) => metrics.outcome(outcome),
+});
+const ops = createOpsServer({
+  checks: {
+    redis: () => redis.ping(),
+    worker: async () => {
+      if (!worker.isRunning()) throw new Error('not running');
+    },
+  },
+  metrics: metrics.registry,
 });
 await worker.waitUntilReady();
-logger.info({ transport: transport.kind, prefix: config.redis.prefix, concurrency: config.email.worker_concurrency }, 'worker ready');
-announceReady();
+const url = `http://${config.system.host}:${config.worker.port}`;
+await listenOps(ops, config.worker.port, config.system.host).catch((err: Error) =>
+  exitWithMessage(`worker: cannot listen on ${url} (worker.port, WORKER_PORT): ${err.message}`),
+);
+logger.info(
+  { transport: transport.kind, prefix: config.redis.prefix, concurrency: config.email.worker_concurrency, url },
+  'worker ready',
+);
 
 onShutdown(logger, async () => {
   // Waits for the mails in flight; an interrupted one would be sent again after a stall.
   await worker.close();
   transport.close();
+  await queue.close();
+  await new Promise<void>((resolve) => ops.close(() => resolve()));
   await redis.quit();
 });

@@ -19,7 +19,12 @@ export interface MailWorkerOptions {
   logger: Logger;
   /** Mails sent at the same time. @default 1 */
   concurrency?: number;
+  /** Told what became of each attempt (the worker's metrics count them). */
+  onOutcome?: (outcome: MailOutcome) => void;
 }
+
+/** What became of one attempt: sent, failed for now and tried again later, or given up on. */
+export type MailOutcome = 'sent' | 'retried' | 'failed';
 
 /**
  * What a sent job returns. BullMQ copies it into the queue's event stream, which outlives the job,
@@ -37,6 +42,7 @@ export function createMailWorker({
   from,
   logger,
   concurrency = 1,
+  onOutcome = () => {},
 }: MailWorkerOptions): Worker<MailJob, MailResult> {
   if (!Number.isInteger(concurrency) || concurrency < 1) {
     throw new RangeError(`worker: concurrency must be a positive integer, got ${concurrency}`);
@@ -50,12 +56,14 @@ export function createMailWorker({
       try {
         const delivery = await transport.send({ from, to, subject, text, ...(html === undefined ? {} : { html }) });
         logger.info({ ...where, via: transport.kind, messageId: delivery.messageId, path: delivery.path }, 'mail sent');
+        onOutcome('sent');
         return { messageId: delivery.messageId };
       } catch (err) {
         const failure = classifyFailure(err);
         const willRetry = failure === 'transient' && job.attemptsMade + 1 < (job.opts.attempts ?? 1);
         // A mail given up on is a user who never gets their code: error, not warning.
         logger[willRetry ? 'warn' : 'error']({ ...where, via: transport.kind, failure, willRetry, ...errorFields(err) }, 'mail not sent');
+        onOutcome(willRetry ? 'retried' : 'failed');
         throw toJobError(err);
       }
     },

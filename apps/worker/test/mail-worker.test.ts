@@ -5,7 +5,7 @@ import { test, type TestContext } from 'node:test';
 import type { Job, Worker } from 'bullmq';
 import { createMailQueue, type MailJob, type MailQueue } from '@im/jobs';
 import { createMailTransport } from '../src/mail-transport.ts';
-import { createMailWorker, type MailResult } from '../src/mail-worker.ts';
+import { createMailWorker, type MailOutcome, type MailResult } from '../src/mail-worker.ts';
 import { captureLogger, type CapturedLog } from './capture-logger.ts';
 import { createRedisFixture } from './redis-fixture.ts';
 import { startSmtpSink, withTimeout, type SmtpSink, type SmtpSinkOptions } from './smtp-sink.ts';
@@ -18,6 +18,8 @@ interface Rig {
   queue: MailQueue;
   worker: Worker<MailJob, MailResult>;
   log: CapturedLog;
+  /** What became of each attempt, in order (the worker's metrics count these). */
+  outcomes: MailOutcome[];
 }
 
 /** Sink, queue and worker on a fresh prefix, all closed when the test ends. */
@@ -35,7 +37,16 @@ async function rig(
   const log = captureLogger();
   const transport = createMailTransport({ smtp_url: smtpUrl ?? sink.url, outbox_dir: '/nonexistent', worker_concurrency: concurrency });
   const queue = createMailQueue({ connection: redis.connection, prefix: redis.prefix, backoffMs });
-  const worker = createMailWorker({ connection: redis.connection, prefix: redis.prefix, transport, from: FROM, logger: log.logger, concurrency });
+  const outcomes: MailOutcome[] = [];
+  const worker = createMailWorker({
+    connection: redis.connection,
+    prefix: redis.prefix,
+    transport,
+    from: FROM,
+    logger: log.logger,
+    concurrency,
+    onOutcome: (outcome) => outcomes.push(outcome),
+  });
   t.after(async () => {
     await worker.close();
     await queue.close();
@@ -43,7 +54,7 @@ async function rig(
     await sink.close();
     await redis.cleanup();
   });
-  return { sink, queue, worker, log };
+  return { sink, queue, worker, log, outcomes };
 }
 
 function signal(ms = 15_000) {
@@ -65,7 +76,7 @@ test('a queued mail reaches the SMTP server with its sender, recipient, subject 
 });
 
 test('a recipient refused with 550 fails the job after one attempt', async (t) => {
-  const { sink, queue, worker, log } = await rig(t, { sink: { rejectRecipient: () => 550 } });
+  const { sink, queue, worker, log, outcomes } = await rig(t, { sink: { rejectRecipient: () => 550 } });
   const id = await queue.enqueue(MAIL);
   const [job, err] = (await once(worker, 'failed', signal())) as [Job<MailJob>, Error];
   assert.equal(job.id, id);
@@ -79,6 +90,7 @@ test('a recipient refused with 550 fails the job after one attempt', async (t) =
   const entry = log.records().find((r) => r.msg === 'mail not sent');
   assert.equal(entry?.failure, 'permanent');
   assert.equal(entry?.willRetry, false);
+  assert.deepEqual(outcomes, ['failed']);
 });
 
 test('a malformed address fails the job after one attempt without reaching the server', async (t) => {
@@ -93,7 +105,7 @@ test('a malformed address fails the job after one attempt without reaching the s
 
 test('a recipient deferred with 451 is retried with growing delays until accepted', async (t) => {
   const backoffMs = 100;
-  const { sink, queue, worker } = await rig(t, {
+  const { sink, queue, worker, outcomes } = await rig(t, {
     backoffMs,
     sink: { rejectRecipient: (n) => (n <= 2 ? 451 : undefined) },
   });
@@ -102,6 +114,7 @@ test('a recipient deferred with 451 is retried with growing delays until accepte
   assert.equal(job.id, id);
   // BullMQ 6 counts the successful try as well.
   assert.equal(job.attemptsMade, 3);
+  assert.deepEqual(outcomes, ['retried', 'retried', 'sent']);
   const mail = await sink.nextMail();
   assert.equal(mail.subject, MAIL.subject);
   const [first, second, third] = sink.recipientAttempts as [number, number, number];

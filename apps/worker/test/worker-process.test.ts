@@ -7,6 +7,7 @@ import { loadConfig } from '@im/config';
 import { createMailQueue } from '@im/jobs';
 import { createRedisFixture } from './redis-fixture.ts';
 import { startSmtpSink, withTimeout } from './smtp-sink.ts';
+import { freePort } from '../../../test/support/cluster-process.ts';
 
 const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
 
@@ -67,17 +68,19 @@ function collectLines(stream: NodeJS.ReadableStream, into: string[], notify: Eve
   });
 }
 
-test('the worker process sends a queued mail and exits 0 on SIGTERM', async (t) => {
+test('the worker process sends a queued mail, counts it at /metrics and exits 0 on SIGTERM', async (t) => {
   const redis = await createRedisFixture();
   const sink = await startSmtpSink();
   // The API side: its own client with default retry settings, as the API would have.
   const queue = createMailQueue({ connection: redis.connection, prefix: redis.prefix });
+  const ops = `http://127.0.0.1:${await freePort()}`;
   const worker = startWorker({
     REDIS_URL: loadConfig().redis.url,
     REDIS_PREFIX: redis.prefix,
     SMTP_URL: sink.url,
     MAIL_FROM: 'Black Box <bb@im.test>',
     MAIL_WORKER_CONCURRENCY: '3',
+    WORKER_PORT: new URL(ops).port,
   });
   t.after(async () => {
     if (worker.child.exitCode === null) worker.child.kill('SIGKILL');
@@ -87,12 +90,23 @@ test('the worker process sends a queued mail and exits 0 on SIGTERM', async (t) 
   });
 
   await worker.logged('worker ready');
-  const ready = JSON.parse(worker.stdout.find((line) => line.includes('"msg":"worker ready"'))!);
-  assert.equal(ready.concurrency, 3, 'MAIL_WORKER_CONCURRENCY is applied');
+  const started = JSON.parse(worker.stdout.find((line) => line.includes('"msg":"worker ready"'))!);
+  assert.equal(started.concurrency, 3, 'MAIL_WORKER_CONCURRENCY is applied');
+  assert.equal(started.url, ops);
   await queue.enqueue({ to: 'carol@example.test', subject: 'Your login code', text: 'Your login code is 615204.' });
   const mail = await sink.nextMail();
   assert.equal(mail.from?.value[0]?.address, 'bb@im.test');
   assert.equal(mail.text?.trimEnd(), 'Your login code is 615204.');
+
+  assert.equal((await fetch(`${ops}/healthz`)).status, 200);
+  const ready = await (await fetch(`${ops}/readyz`)).json();
+  assert.deepEqual(ready, { code: 0, data: { redis: 'ok', worker: 'ok' }, msg: '成功' });
+  // The job is removed right after the mail went out; the counter may trail the mail by a moment.
+  await worker.logged('mail sent');
+  const metrics = await (await fetch(`${ops}/metrics`)).text();
+  assert.match(metrics, /^im_worker_mails_total\{result="sent"\} 1$/m);
+  assert.match(metrics, /^im_worker_mails_total\{result="failed"\} 0$/m);
+  assert.match(metrics, /^im_worker_queue_jobs\{state="waiting"\} 0$/m);
 
   worker.child.kill('SIGTERM');
   const code = await withTimeout(worker.exited, 30_000, 'worker did not exit after SIGTERM');

@@ -18,3 +18,4 @@ export {
 } from './revocations.ts';
 export { createMemoryRevocationLedger } from './revocation-ledger-memory.ts';
 export { createLoginCodes, type LoginCodes, type CodeCheck, type LoginCodeOptions, type PasswordClaim } from './login-codes.ts';
+export { createFileLinks, type FileLinks, type FileLinkOptions } from './file-links.ts';

@@ -10,3 +10,11 @@
 export function roomChannel(conversation: string): string {
   return `room:{${conversation}}`;
 }
+
+/**
+ * Everything for one user whichever conversation it is about (Part 2): today room events about
+ * them (added, removed, their role), so every gateway holding a socket of theirs learns at once.
+ */
+export function userChannel(userId: string): string {
+  return `user:{${userId}}`;
+}

@@ -7,7 +7,7 @@ type Kind = 'string' | 'number' | 'boolean' | 'list';
 
 const overrides: Record<string, { path: string[]; kind: Kind }> = {
   NODE_ENV: { path: ['system', 'env'], kind: 'string' },
-  HOST: { path: ['system', 'host'], kind: 'string' },
+  BIND_HOST: { path: ['system', 'host'], kind: 'string' },
   PORT: { path: ['system', 'port'], kind: 'number' },
   API_PORT: { path: ['system', 'api_port'], kind: 'number' },
   TRUSTED_PROXIES: { path: ['system', 'trusted_proxies'], kind: 'list' },
@@ -27,6 +27,8 @@ const overrides: Record<string, { path: string[]; kind: Kind }> = {
   JWT_SECRET_FILE: { path: ['jwt', 'secret_file'], kind: 'string' },
   JWT_EXPIRES_IN_SECONDS: { path: ['jwt', 'expires_in_seconds'], kind: 'number' },
   UPLOAD_ROOT: { path: ['upload', 'root'], kind: 'string' },
+  WEB_ROOT: { path: ['web', 'root'], kind: 'string' },
+  WORKER_PORT: { path: ['worker', 'port'], kind: 'number' },
   GATEWAY_COUNT: { path: ['gateway', 'count'], kind: 'number' },
   GATEWAY_PORT: { path: ['gateway', 'port'], kind: 'number' },
   GATEWAY_ID: { path: ['gateway', 'id'], kind: 'string' },

@@ -1,13 +1,12 @@
 import { readFileSync } from 'node:fs';
-import { dirname, isAbsolute, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { isAbsolute, resolve } from 'node:path';
 import { parse } from 'yaml';
 import { readOrCreateSecretFile, SecretFileError } from './dev-secret.ts';
 import { applyEnvOverrides, retiredVariables } from './env-overrides.ts';
+import { projectRoot } from './project-root.ts';
 import { settingsSchema, type Settings } from './schema.ts';
 
-/** The repository root: relative paths in settings (outbox, uploads) are resolved against it. */
-export const projectRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
+export { projectRoot };
 
 const defaultFile = resolve(projectRoot, 'config/settings.yaml');
 
@@ -69,6 +68,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
   }
   settings.email.outbox_dir = resolveFromRoot(settings.email.outbox_dir);
   settings.upload.root = resolveFromRoot(settings.upload.root);
+  settings.web.root = resolveFromRoot(settings.web.root);
   return deepFreeze({ ...settings, configFile: file });
 }
 

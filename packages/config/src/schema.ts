@@ -32,6 +32,8 @@ export const settingsSchema = z.object({
     connect_timeout_ms: deadlineMs,
     acquire_timeout_ms: deadlineMs,
     query_timeout_ms: deadlineMs,
+    /** Longest a rooms/inbox/read-cursor call may take before it fails with 1500. */
+    deadline_ms: z.number().int().min(50),
     /** Each gateway's message writer pool (commits are batched, several batches in flight). */
     gateway_writer_connections: positiveInt,
     /** Each gateway's chat reader pool: catch-up pages, gap fills, user lookups, files, readiness. */
@@ -74,10 +76,30 @@ export const settingsSchema = z.object({
     max_file_bytes: positiveInt,
     max_avatar_bytes: positiveInt,
     quota_bytes_per_user: positiveInt,
-    /** File extensions `POST /api/files/upload` accepts (lowercase, no dot); see docs/api.md "Files". */
+    /** File extensions `POST /api/files/upload` accepts (lowercase, no dot); see docs/protocol.md "Files". */
     allowed_types: z
       .array(z.string().regex(/^[a-z0-9]{1,10}$/, 'lowercase letters and digits, at most 10, no dot'))
       .min(1, 'list at least one type'),
+    /** Lifetime of signed download links (Part 2 `url`), in seconds. */
+    url_ttl_seconds: z.number().int().min(10).max(7 * 24 * 3600),
+  }),
+  web: z.object({
+    /** The built web app (index.html, assets/) the front doors serve at `/`. */
+    root: z.string().min(1),
+  }),
+  rooms: z
+    .object({
+      max_members: z.number().int().min(2),
+      max_rooms_per_user: positiveInt,
+      max_members_per_call: positiveInt,
+    })
+    .refine((rooms) => rooms.max_members_per_call <= rooms.max_members, {
+      message: 'max_members_per_call may not exceed max_members',
+      path: ['max_members_per_call'],
+    }),
+  worker: z.object({
+    /** The mail worker's HTTP port: /healthz, /readyz, /metrics. */
+    port,
   }),
   gateway: z.object({
     count: z.number().int().min(1).max(64),

@@ -16,7 +16,8 @@ export interface NewChatMessage {
 export const messageWithPeople = {
   sender: { select: { userId: true, username: true, avatar: true } },
   target: { select: { userId: true, username: true, avatar: true } },
-  file: true,
+  // A frame never shows which conversation a file was uploaded for (the message says it).
+  file: { omit: { conversation: true } },
 } satisfies Prisma.ChatMessageInclude;
 
 export type ChatMessageWithPeople = Prisma.ChatMessageGetPayload<{ include: typeof messageWithPeople }>;

@@ -27,8 +27,10 @@ export interface ChatFile {
   fileType: string;
   mimeType: string;
   ownerId: string;
-  /** The private peer it was uploaded for; null for a group file. */
+  /** The private peer it was uploaded for; null for a group or room file. */
   targetId: string | null;
+  /** The conversation it was uploaded for (null on rows written without it): see `fileConversation`. */
+  conversation: string | null;
 }
 
 /** Who a user id is, as frames show it. */
@@ -149,8 +151,9 @@ export function createChatReader(options: ChatReaderOptions): ChatReader {
         mime_type: string;
         owner_id: string;
         target_id: string | null;
+        conversation: string | null;
       }> = await pool.query(
-        `SELECT id, file_name, original_name, size, file_type, mime_type, owner_id, target_id FROM files WHERE ${column} = ?`,
+        `SELECT id, file_name, original_name, size, file_type, mime_type, owner_id, target_id, conversation FROM files WHERE ${column} = ?`,
         [value],
       );
       const row = rows[0];
@@ -164,6 +167,7 @@ export function createChatReader(options: ChatReaderOptions): ChatReader {
         mimeType: row.mime_type,
         ownerId: row.owner_id,
         targetId: row.target_id,
+        conversation: row.conversation,
       };
     },
 

@@ -32,3 +32,37 @@ export {
 } from './chat-reader.ts';
 export { createMessageWriter, type MessageWriter, type MessageWriterOptions, type WriteResult } from './message-writer.ts';
 export { createRevocationLedger, type RevocationLedger, type RevocationLedgerOptions, type RevokedToken } from './revocation-ledger.ts';
+export { createSqlRunner, DeadlineError, type SqlRunner, type SqlRunnerOptions, type SqlTx } from './sql-runner.ts';
+export {
+  visibleConversations,
+  roomRole,
+  roomConversationsOf,
+  privateChatsOf,
+  ensurePrivateChat,
+  type Queryable,
+  type PrivateChat,
+} from './memberships.ts';
+export { moveReadCursor, type ReadCursorMove } from './read-cursors.ts';
+export { inboxPage, type InboxCursor, type InboxEntry } from './inbox.ts';
+export {
+  newRoomId,
+  findRoom,
+  lockRoom,
+  roomsOfUser,
+  roomMembers,
+  roomMember,
+  lockUsers,
+  roomCounts,
+  existingMembers,
+  latestMessageId,
+  insertRoom,
+  insertMembers,
+  deleteMember,
+  setMemberRole,
+  nextOwner,
+  updateRoom,
+  deleteRoom,
+  type RoomRow,
+  type RoomMemberRow,
+} from './rooms.ts';
+export { fileConversation } from './file-conversations.ts';

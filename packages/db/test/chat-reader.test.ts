@@ -84,6 +84,7 @@ describe('chat reader', () => {
     assert.deepEqual(byName, await reader.file({ id: fileId }));
     assert.equal(byName!.ownerId, ANN);
     assert.equal(byName!.size, 42n);
+    assert.equal(byName!.conversation, null, 'written without one, as before rooms');
     assert.equal(await reader.file({ name: 'missing.pdf' }), undefined);
     assert.deepEqual((await reader.users([BEN, 'ffffffffff'])).map((u) => u.username), ['reader1']);
     assert.deepEqual(await reader.users([]), []);

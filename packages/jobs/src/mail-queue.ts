@@ -20,9 +20,15 @@ export interface MailQueueOptions {
 export interface MailQueue {
   /** Stores the mail for the worker and resolves with the job id once it is in Redis. */
   enqueue(job: MailJob): Promise<string>;
+  /** How many jobs are in each state, for the worker's queue-depth metric. */
+  jobCounts(): Promise<Record<MailJobState, number>>;
   /** Stops using the connection; the connection itself stays open. */
   close(): Promise<void>;
 }
+
+/** The states a mail job can be counted in. */
+export const MAIL_JOB_STATES = ['waiting', 'active', 'delayed', 'failed'] as const;
+export type MailJobState = (typeof MAIL_JOB_STATES)[number];
 
 /** The producer side of the mail queue, used by the API. */
 export function createMailQueue({ connection, prefix, attempts = 5, backoffMs = 1000 }: MailQueueOptions): MailQueue {
@@ -62,6 +68,10 @@ export function createMailQueue({ connection, prefix, attempts = 5, backoffMs = 
       const added = await queue.add(MAIL_JOB_NAME, data);
       if (added.id === undefined) throw new Error('jobs: BullMQ returned a job without an id');
       return added.id;
+    },
+    async jobCounts() {
+      const counts = await queue.getJobCounts(...MAIL_JOB_STATES);
+      return Object.fromEntries(MAIL_JOB_STATES.map((state) => [state, counts[state] ?? 0])) as Record<MailJobState, number>;
     },
     close: () => queue.close(),
   };

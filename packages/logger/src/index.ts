@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { pino, type Logger } from 'pino';
 
 export type { Logger };
@@ -35,6 +36,18 @@ export interface LoggerOptions {
   destination?: NodeJS.WritableStream;
 }
 
+/** Fields that every line logged inside `withLogFields` carries (the request id of a request). */
+const context = new AsyncLocalStorage<Readonly<Record<string, unknown>>>();
+
+/**
+ * Runs `fn` so that every line any logger writes while it runs, in its callbacks and promises
+ * too, carries `fields`: the API wraps each request in it, so a request's lines all name its
+ * request id without each caller passing a child logger down.
+ */
+export function withLogFields<T>(fields: Readonly<Record<string, unknown>>, fn: () => T): T {
+  return context.run(fields, fn);
+}
+
 /** One JSON object per line, with secrets removed. */
 export function createLogger({ service, level = 'info', destination }: LoggerOptions): Logger {
   return pino(
@@ -44,6 +57,8 @@ export function createLogger({ service, level = 'info', destination }: LoggerOpt
       timestamp: pino.stdTimeFunctions.isoTime,
       redact: { paths: REDACTED_PATHS, remove: true },
       formatters: { level: (label) => ({ level: label }) },
+      // A new object each line: pino merges the line's own fields into what mixin returns.
+      mixin: () => ({ ...context.getStore() }),
     },
     destination ?? pino.destination({ sync: false }),
   );

@@ -1,5 +1,6 @@
-export type { Presence, PresenceChange, PresenceResync } from './presence.ts';
+export type { Presence, PresenceChange, PresenceResync, OnlineUsers, UserPresenceChange } from './presence.ts';
 export { createRedisPresence, type RedisPresenceOptions } from './presence-redis.ts';
+export { createRedisOnlineUsers, type RedisOnlineUsersOptions } from './online-users-redis.ts';
 export {
   createMemoryPresence,
   createMemoryPresenceHub,

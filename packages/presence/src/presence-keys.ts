@@ -37,3 +37,29 @@ export function presenceKeys(prefix: string): PresenceKeys {
     tombstone: (room, session) => `${prefix}{${room}}:reaped:${session}`,
   };
 }
+
+/**
+ * User-level presence ("has any Part 2 socket anywhere") is kept as connections in a few reserved
+ * rooms, one per bucket of users, so the lease, reaping, repair and re-assert machinery that keeps
+ * room presence crash-safe keeps it crash-safe too. Buckets rather than one room so no single
+ * hash holds every online user (on Redis Cluster it would be one hot slot) and no bulk rewrite
+ * walks all of them at once. `~` never starts a conversation id, so these never meet a real room.
+ * Changing the bucket count moves every user: all gateways of a cluster must agree on it.
+ */
+export const USER_PRESENCE_BUCKETS = 16;
+const USER_ROOM_PREFIX = '~users:';
+
+/** The reserved room that holds `userId`'s user-level connections. */
+export function userPresenceRoom(userId: string): string {
+  // FNV-1a: stable across processes and versions, unlike anything seeded.
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < userId.length; i++) {
+    hash ^= userId.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193) >>> 0;
+  }
+  return `${USER_ROOM_PREFIX}${hash % USER_PRESENCE_BUCKETS}`;
+}
+
+export function isUserPresenceRoom(room: string): boolean {
+  return room.startsWith(USER_ROOM_PREFIX);
+}

@@ -3,8 +3,9 @@ import type { Redis } from 'ioredis';
 import { CountTable } from './count-table.ts';
 import { Gate } from './gate.ts';
 import { addListener, emit, reportToConsole } from './listeners.ts';
-import type { Presence, PresenceChange, PresenceResync } from './presence.ts';
-import { presenceKeys } from './presence-keys.ts';
+import { createRedisOnlineUsers } from './online-users-redis.ts';
+import type { Presence, PresenceChange, PresenceResync, UserPresenceChange } from './presence.ts';
+import { isUserPresenceRoom, presenceKeys, userPresenceRoom } from './presence-keys.ts';
 import {
   addRoomScript,
   connectScript,
@@ -53,6 +54,8 @@ export function createRedisPresence(options: RedisPresenceOptions): Presence {
   const gate = new Gate();
   const reapedListeners = new Set<(event: PresenceChange) => void>();
   const resyncedListeners = new Set<(event: PresenceResync) => void>();
+  const userListeners = new Set<(event: UserPresenceChange) => void>();
+  const reader = createRedisOnlineUsers({ redis, prefix: options.prefix });
   let state: 'new' | 'starting' | 'started' | 'stopped' = 'new';
   let session = '';
   let starting: Promise<void> = Promise.resolve();
@@ -109,6 +112,42 @@ export function createRedisPresence(options: RedisPresenceOptions): Presence {
     return { firstConnection: reply[0] === 1, onlineCount: reply[1] };
   }
 
+  /** Room changes go to room listeners, user-level ones to user listeners only. */
+  function emitResynced(change: PresenceResync): void {
+    if (isUserPresenceRoom(change.room)) emit(userListeners, { userId: change.userId, online: change.online }, onError);
+    else emit(resyncedListeners, change, onError);
+  }
+
+  /** connect() for any room, reserved ones included. */
+  async function connectIn(room: string, userId: string) {
+    if (state !== 'started') throw new Error(`presence: connect() needs a started presence (it is ${state})`);
+    // Cheap path first; a stale answer may only mean the room's last user just left here, so
+    // retry with the lease check, and only then re-register.
+    for (const attempt of ['cheap', 'checked', 'reregistered'] as const) {
+      if (attempt === 'reregistered') await gate.runExclusive(reassertIfLost);
+      const result = await gate.runShared(() => tryConnect(room, userId, attempt === 'cheap'));
+      if (result !== 'stale') return result;
+    }
+    throw new Error(`presence: gateway ${gatewayId} lost its lease and could not re-register`);
+  }
+
+  /** disconnect() for any room, reserved ones included. */
+  function disconnectIn(room: string, userId: string) {
+    return gate.runShared(async () => {
+      if (mirror.decrement(room, userId) === undefined) {
+        return { lastConnection: false, onlineCount: await redis.hlen(keys.users(room)) };
+      }
+      let reply: [number, number];
+      try {
+        reply = (await disconnectScript.run(redis, [keys.users(room), keys.gateway(room, session)], [userId])) as [number, number];
+      } catch (err) {
+        dirty.add(room);
+        throw err;
+      }
+      return { lastConnection: reply[0] === 1, onlineCount: reply[1] };
+    });
+  }
+
   /**
    * Registers a new session and makes Redis hold exactly the mirror under it, folding away
    * whatever the previous session left (after a Redis restart there is nothing to fold).
@@ -123,7 +162,7 @@ export function createRedisPresence(options: RedisPresenceOptions): Presence {
     await forEachLimited([...rooms], async (room) => {
       const changes = await sync(room, next, mirror.usersOf(room), { stale: previous });
       if (changes === 'stale') throw new Error(`presence: session ${next} was reaped while re-asserting`);
-      for (const change of changes) emit(resyncedListeners, change, onError);
+      for (const change of changes) emitResynced(change);
     });
     await redis.del(keys.roomsOf(previous));
     session = next;
@@ -142,7 +181,7 @@ export function createRedisPresence(options: RedisPresenceOptions): Presence {
       // Reaped meanwhile: the next heartbeat re-asserts everything.
       if (changes === 'stale') return;
       dirty.delete(room);
-      for (const change of changes) emit(resyncedListeners, change, onError);
+      for (const change of changes) emitResynced(change);
     }
   }
 
@@ -152,7 +191,10 @@ export function createRedisPresence(options: RedisPresenceOptions): Presence {
     await forEachLimited(rooms, async (room) => {
       const changes = await sync(room, dead, [], { tombstoneMs: TOMBSTONE_MS });
       if (changes === 'stale') return;
-      for (const { userId, onlineCount } of changes) emit(reapedListeners, { room, userId, onlineCount }, onError);
+      for (const { userId, onlineCount } of changes) {
+        if (isUserPresenceRoom(room)) emit(userListeners, { userId, online: false }, onError);
+        else emit(reapedListeners, { room, userId, onlineCount }, onError);
+      }
     });
     await redis.multi().del(keys.roomsOf(dead)).zrem(keys.reaping, dead).exec();
   }
@@ -192,7 +234,9 @@ export function createRedisPresence(options: RedisPresenceOptions): Presence {
       // Reaped meanwhile: the reaper reports these users.
       if (changes === 'stale') return;
       for (const { userId, online, onlineCount } of changes) {
-        if (!online) left.push({ room, userId, onlineCount });
+        if (online) continue;
+        if (isUserPresenceRoom(room)) emit(userListeners, { userId, online: false }, onError);
+        else left.push({ room, userId, onlineCount });
       }
     });
     await redis.multi().del(keys.roomsOf(session)).zrem(keys.leases, session).exec();
@@ -205,37 +249,31 @@ export function createRedisPresence(options: RedisPresenceOptions): Presence {
     async connect(room, userId) {
       assertRoom(room);
       assertUserId(userId);
-      if (state !== 'started') throw new Error(`presence: connect() needs a started presence (it is ${state})`);
-      // Cheap path first; a stale answer may only mean the room's last user just left here, so
-      // retry with the lease check, and only then re-register.
-      for (const attempt of ['cheap', 'checked', 'reregistered'] as const) {
-        if (attempt === 'reregistered') await gate.runExclusive(reassertIfLost);
-        const result = await gate.runShared(() => tryConnect(room, userId, attempt === 'cheap'));
-        if (result !== 'stale') return result;
-      }
-      throw new Error(`presence: gateway ${gatewayId} lost its lease and could not re-register`);
+      return connectIn(room, userId);
     },
 
     async disconnect(room, userId) {
       assertRoom(room);
       assertUserId(userId);
-      return gate.runShared(async () => {
-        if (mirror.decrement(room, userId) === undefined) {
-          return { lastConnection: false, onlineCount: await redis.hlen(keys.users(room)) };
-        }
-        let reply: [number, number];
-        try {
-          reply = (await disconnectScript.run(
-            redis,
-            [keys.users(room), keys.gateway(room, session)],
-            [userId],
-          )) as [number, number];
-        } catch (err) {
-          dirty.add(room);
-          throw err;
-        }
-        return { lastConnection: reply[0] === 1, onlineCount: reply[1] };
-      });
+      return disconnectIn(room, userId);
+    },
+
+    async connectUser(userId) {
+      assertUserId(userId);
+      const { firstConnection } = await connectIn(userPresenceRoom(userId), userId);
+      return { firstConnection };
+    },
+
+    async disconnectUser(userId) {
+      assertUserId(userId);
+      const { lastConnection } = await disconnectIn(userPresenceRoom(userId), userId);
+      return { lastConnection };
+    },
+
+    onlineUsers: (userIds) => reader.onlineUsers(userIds),
+
+    onUserPresence(listener) {
+      return addListener(userListeners, listener);
     },
 
     async onlineCount(room) {

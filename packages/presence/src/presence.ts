@@ -14,13 +14,30 @@ export interface PresenceResync extends PresenceChange {
   online: boolean;
 }
 
+/** A user whose user-level presence changed outside of `connectUser`/`disconnectUser`. */
+export interface UserPresenceChange {
+  userId: string;
+  /** true: the user has a connection somewhere again; false: none is left anywhere. */
+  online: boolean;
+}
+
+/**
+ * Whether users have any user-level connection (a Part 2 `/api/chat` socket) on any gateway.
+ * Processes that only read it (the API's inbox) use this part alone.
+ */
+export interface OnlineUsers {
+  /** The subset of `userIds` online anywhere in the cluster. Answers within its deadline or rejects. */
+  onlineUsers(userIds: readonly string[]): Promise<Set<string>>;
+}
+
 /**
  * Who is online, cluster-wide. One instance per gateway process; all instances sharing a backend
  * agree on the answers.
  *
- * A room is any non-empty string without `{` or `}` (e.g. `group`, `p:<a>:<b>`). A user may hold
- * several connections in a room, on several gateways; the user is online in the room while at
- * least one of them is open anywhere. Counts are of distinct users, not connections.
+ * A room is any non-empty string without `{` or `}` and not starting with `~` (e.g. `group`,
+ * `p:<a>:<b>`). A user may hold several connections in a room, on several gateways; the user is
+ * online in the room while at least one of them is open anywhere. Counts are of distinct users,
+ * not connections. User-level connections (`connectUser`) are counted apart from every room.
  *
  * Crash safety: every gateway holds a lease it renews every `heartbeatMs`. When a gateway dies
  * without `stop()` (kill -9, power loss, a pause longer than its lease), a surviving gateway
@@ -36,7 +53,7 @@ export interface PresenceResync extends PresenceChange {
  * (see `onResynced`), where a client may get "joined" for a user it already shows online. Clients
  * should apply presence frames as set operations, which makes a repeat harmless.
  */
-export interface Presence {
+export interface Presence extends OnlineUsers {
   /**
    * Registers one more connection of `userId` in `room` on this gateway.
    * `firstConnection` is true when the user had no connection in the room anywhere in the
@@ -56,6 +73,29 @@ export interface Presence {
    * their last connection.
    */
   disconnect(room: string, userId: string): Promise<{ lastConnection: boolean; onlineCount: number }>;
+
+  /**
+   * Registers one more user-level connection of `userId` on this gateway: a socket that carries
+   * all of the user's conversations (Part 2), counted apart from any room. `firstConnection` is
+   * true when the user had none anywhere before (tell their peers "online"). Same guarantees as
+   * `connect`: crash-safe through the lease, exactly one of racing first connections gets true.
+   */
+  connectUser(userId: string): Promise<{ firstConnection: boolean }>;
+
+  /**
+   * Drops one user-level connection of `userId` on this gateway; `lastConnection` is true when
+   * it was their last anywhere (tell their peers "offline"). As `disconnect` otherwise.
+   */
+  disconnectUser(userId: string): Promise<{ lastConnection: boolean }>;
+
+  /**
+   * Called once per user whose user-level presence changed outside `connectUser` and
+   * `disconnectUser`: reaped with a dead gateway (`online: false`, on the reaping gateway),
+   * re-asserted or repaired (as `onResynced`), and, during `stop()` before it resolves, each user
+   * whose last user-level connection was on this gateway (`online: false`). Room listeners never
+   * see user-level changes, nor `stop()`'s list. Returns a function that unregisters it.
+   */
+  onUserPresence(listener: (event: UserPresenceChange) => void): () => void;
 
   /** Distinct users with at least one connection in `room`, cluster-wide. */
   onlineCount(room: string): Promise<number>;

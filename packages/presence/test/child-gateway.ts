@@ -14,9 +14,10 @@ export interface ChildGatewayConfig {
   leaseMs: number;
   heartbeatMs: number;
   connections: Array<[room: string, userId: string]>;
+  users?: string[];
 }
 
-/** A line the child printed: `{ type: 'ready' | 'resynced' | 'reaped' | 'error', ... }`. */
+/** A line the child printed: `{ type: 'ready' | 'resynced' | 'reaped' | 'user' | 'error', ... }`. */
 export type ChildMessage = { type: string } & Record<string, unknown>;
 
 /** A gateway in its own process, so a test can SIGKILL or SIGSTOP it like a real crash. */

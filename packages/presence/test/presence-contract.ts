@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Presence } from '../src/presence.ts';
-import { byRoomAndUser } from './event-log.ts';
+import type { Presence, UserPresenceChange } from '../src/presence.ts';
+import { byRoomAndUser, EventLog } from './event-log.ts';
 
 /** One backend that several gateways share, as the processes of a cluster share one Redis. */
 export interface PresenceBackend {
@@ -161,6 +161,79 @@ export function presenceContract(name: string, factory: () => Promise<PresenceBa
         assert.equal(firsts, lasts, `${userId}: ${firsts} first vs ${lasts} last connections`);
         assert.equal(await gateways[1]!.isOnline(room, userId), false);
       }
+    });
+
+    it('tracks users online anywhere, apart from every room', async () => {
+      const [a, b] = [await started(), await started()];
+
+      assert.deepEqual(await a.connectUser('ann'), { firstConnection: true });
+      assert.deepEqual(await b.connectUser('ann'), { firstConnection: false });
+      assert.deepEqual(await b.connectUser('bob'), { firstConnection: true });
+      await a.connect(room, 'cat');
+
+      assert.deepEqual([...(await a.onlineUsers(['ann', 'bob', 'cat', 'dan', 'ann']))].sort(), ['ann', 'bob']);
+      assert.deepEqual([...(await b.onlineUsers([]))], []);
+      // A room knows nothing of user-level connections, and the other way round.
+      assert.equal(await a.onlineCount(room), 1);
+      assert.equal(await b.isOnline(room, 'ann'), false);
+
+      assert.deepEqual(await a.disconnectUser('ann'), { lastConnection: false });
+      assert.deepEqual(await a.disconnectUser('ann'), { lastConnection: false }); // a does not hold it any more
+      assert.deepEqual([...(await a.onlineUsers(['ann']))], ['ann']);
+      assert.deepEqual(await b.disconnectUser('ann'), { lastConnection: true });
+      assert.deepEqual([...(await a.onlineUsers(['ann', 'bob']))], ['bob']);
+      assert.equal(await a.onlineCount(room), 1);
+    });
+
+    it('reports the users whose last device was on a stopping gateway to user listeners only', async () => {
+      const [a, b] = [await started(), await started()];
+      const users = new EventLog<UserPresenceChange>();
+      a.onUserPresence(users.push);
+      const reaped = new EventLog<unknown>();
+      a.onReaped(reaped.push);
+      await a.connectUser('only-a');
+      await a.connectUser('only-a');
+      await a.connectUser('both');
+      await b.connectUser('both');
+      await a.connect(room, 'in-room');
+
+      const left = await a.stop();
+
+      assert.deepEqual(left, [{ room, userId: 'in-room', onlineCount: 0 }]);
+      assert.deepEqual(users.events, [{ userId: 'only-a', online: false }]);
+      assert.deepEqual(reaped.events, []);
+      assert.deepEqual([...(await b.onlineUsers(['only-a', 'both']))], ['both']);
+      await assert.rejects(a.connectUser('late'), /needs a started presence/);
+    });
+
+    it('stays exact under 100 concurrent user connect/disconnect pairs from two gateways', async () => {
+      const gateways = [await started(), await started()];
+      const pairs = await Promise.all(
+        Array.from({ length: 100 }, async (_, i) => {
+          const gateway = gateways[i % 2] as Presence;
+          const userId = `u${i % 5}`;
+          const { firstConnection } = await gateway.connectUser(userId);
+          const { lastConnection } = await gateway.disconnectUser(userId);
+          return { userId, firstConnection, lastConnection };
+        }),
+      );
+      for (const userId of ['u0', 'u1', 'u2', 'u3', 'u4']) {
+        const mine = pairs.filter((pair) => pair.userId === userId);
+        const firsts = mine.filter((pair) => pair.firstConnection).length;
+        assert.ok(firsts >= 1, `${userId} never had a first connection`);
+        assert.equal(firsts, mine.filter((pair) => pair.lastConnection).length, `${userId}: firsts and lasts differ`);
+      }
+      assert.deepEqual([...(await gateways[0]!.onlineUsers(['u0', 'u1', 'u2', 'u3', 'u4']))], []);
+    });
+
+    it('keeps reserved rooms and bad ids out', async () => {
+      const a = await started();
+      await assert.rejects(a.connect('~users:1', 'ann'), /reserved/);
+      await assert.rejects(a.onlineCount('~users:1'), /reserved/);
+      await assert.rejects(a.connectUser(''), /userId must be a non-empty string/);
+      await assert.rejects(a.onlineUsers('ann' as never), /userIds must be an array/);
+      await assert.rejects(a.onlineUsers(['ann', 7 as never]), /userId must be a non-empty string/);
+      assert.throws(() => a.onUserPresence('nope' as never), /listener must be a function/);
     });
 
     it('returns unregister functions from its listeners', async () => {

@@ -1,9 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
+import { createServer, type AddressInfo } from 'node:net';
 import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Redis } from 'ioredis';
-import type { Presence, PresenceChange, PresenceResync } from '../src/presence.ts';
+import type { Presence, PresenceChange, PresenceResync, UserPresenceChange } from '../src/presence.ts';
+import { createRedisOnlineUsers } from '../src/online-users-redis.ts';
 import { LuaScript } from '../src/lua-script.ts';
 import { presenceKeys } from '../src/presence-keys.ts';
 import { createRedisPresence, type RedisPresenceOptions } from '../src/presence-redis.ts';
@@ -46,8 +48,8 @@ describe('createRedisPresence', () => {
     await presence.start();
     return presence;
   };
-  const child = async (gatewayId: string, connections: Array<[string, string]>): Promise<ChildGateway> => {
-    const started = await ChildGateway.start({ prefix, gatewayId, ...FAST, connections });
+  const child = async (gatewayId: string, connections: Array<[string, string]>, users: string[] = []): Promise<ChildGateway> => {
+    const started = await ChildGateway.start({ prefix, gatewayId, ...FAST, connections, users });
     children.push(started);
     return started;
   };
@@ -202,6 +204,70 @@ describe('createRedisPresence', () => {
     } finally {
       await fragile.quit();
     }
+  });
+
+  it('reaps the user-level connections of a gateway killed with SIGKILL, apart from its rooms', async () => {
+    const live = await gateway({ gatewayId: 'live' });
+    const users = new EventLog<UserPresenceChange>();
+    const reaped = new EventLog<PresenceChange>();
+    live.onUserPresence(users.push);
+    live.onReaped(reaped.push);
+    await live.connectUser('both');
+    const doomed = await child('doomed', [['group', 'in-group']], ['dead-only', 'dead-only', 'both', 'dead-too']);
+    const reader = createRedisOnlineUsers({ redis, prefix });
+    assert.deepEqual([...(await reader.onlineUsers(['both', 'dead-only', 'dead-too', 'in-group']))].sort(), ['both', 'dead-only', 'dead-too']);
+
+    doomed.signal('SIGKILL');
+    await users.until('two users reaped', (events) => events.length >= 2);
+    await reaped.until('the room user reaped', (events) => events.length >= 1);
+
+    assert.deepEqual([...users.events].sort((x, y) => x.userId.localeCompare(y.userId)), [
+      { userId: 'dead-only', online: false },
+      { userId: 'dead-too', online: false },
+    ]);
+    assert.deepEqual(reaped.events, [{ room: 'group', userId: 'in-group', onlineCount: 0 }]);
+    assert.deepEqual([...(await reader.onlineUsers(['both', 'dead-only', 'dead-too']))], ['both']);
+    assert.deepEqual(await leftoverKeysOf('doomed'), []);
+  });
+
+  it('re-asserts user-level connections after Redis lost every key', async () => {
+    const survivor = await gateway({ gatewayId: 'survivor' });
+    const users = new EventLog<UserPresenceChange>();
+    const resynced = new EventLog<PresenceResync>();
+    survivor.onUserPresence(users.push);
+    survivor.onResynced(resynced.push);
+    await survivor.connectUser('ann');
+    await survivor.connectUser('ann');
+    await survivor.connect('group', 'bob');
+
+    await deleteKeys(redis, prefix);
+    await users.until('ann back', (events) => events.length >= 1);
+    await resynced.until('bob back', (events) => events.length >= 1);
+
+    assert.deepEqual(users.events, [{ userId: 'ann', online: true }]);
+    assert.deepEqual(resynced.events, [{ room: 'group', userId: 'bob', online: true, onlineCount: 1 }]);
+    // Both of ann's devices came back.
+    assert.deepEqual(await survivor.disconnectUser('ann'), { lastConnection: false });
+    assert.deepEqual(await survivor.disconnectUser('ann'), { lastConnection: true });
+  });
+
+  it('reads online users within its deadline or fails saying so', async () => {
+    // A server that accepts connections and never answers: a frozen Redis, without freezing the
+    // shared one other test files use.
+    const silent = createServer(() => {});
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const { port } = silent.address() as AddressInfo;
+    // Its handshake never completes, so commands wait in the client's queue as on a frozen server.
+    const frozen = new Redis({ host: '127.0.0.1', port, maxRetriesPerRequest: 1 });
+    frozen.on('error', () => {});
+    try {
+      const reader = createRedisOnlineUsers({ redis: frozen, prefix, deadlineMs: 200 });
+      await assert.rejects(reader.onlineUsers(['ann']), (err: { code?: string }) => err.code === 'ETIMEDOUT');
+    } finally {
+      frozen.disconnect();
+      silent.close();
+    }
+    assert.throws(() => createRedisOnlineUsers({ redis, prefix: 'a{b}' }), /without \{ or \}/);
   });
 
   it('dates leases by the Redis server clock', async () => {

@@ -25,3 +25,8 @@ export type CloseCodeValue = (typeof CloseCode)[keyof typeof CloseCode];
 export function shouldReconnect(code: number): boolean {
   return code !== CloseCode.TokenRevoked && code !== CloseCode.TokenExpired && code !== CloseCode.MessageTooBig;
 }
+
+/** Whether this close code means the token is dead: reconnecting with it is useless; log in again. */
+export function needsNewLogin(code: number): boolean {
+  return code === CloseCode.TokenRevoked || code === CloseCode.TokenExpired;
+}

@@ -1,5 +1,5 @@
 /**
- * The envelope codes of CONTRACT.md. HTTP answers carry them in `code`; gateway errors carry them
+ * The envelope codes of docs/protocol.md. HTTP answers carry them in `code`; gateway errors carry them
  * in the `code` of a `msg_type: 1` frame. Clients written for the original server read `code` only.
  */
 export const ErrorCode = {

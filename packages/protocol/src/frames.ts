@@ -11,7 +11,7 @@ export interface FileInfo {
   path: string;
 }
 
-/** A chat message as clients see it, live and in history (CONTRACT.md, Chat over WebSocket). */
+/** A chat message as clients see it, live and in history (docs/protocol.md, Server frames). */
 export interface ChatFrame {
   id: number;
   user_id: string;

@@ -12,12 +12,12 @@ export type LoginResult =
   | { kind: 'token'; token: string; token_type: 'bearer'; expires_at: string; user: UserView };
 
 /**
- * Two-step login (CONTRACT.md, Users). Every request carries the password, so a stolen code alone
+ * Two-step login (docs/protocol.md, Users). Every request carries the password, so a stolen code alone
  * is useless. All state lives in Redis keyed by the user, so concurrent logins of different users
  * never meet (the original kept it in one global variable).
  *
  * argon2 runs once per login: step 1 verifies the password and keeps a keyed digest of it with the
- * code, and step 2 compares against that digest (docs/api.md, Login). A step 2 whose password does
+ * code, and step 2 compares against that digest (docs/protocol.md, Users). A step 2 whose password does
  * not match it, an unknown email, or a step 2 without a pending code go through argon2 as step 1
  * does, so their answers and times stay alike.
  */

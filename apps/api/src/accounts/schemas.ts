@@ -1,6 +1,6 @@
 import { z } from 'zod';
 
-// Rules from CONTRACT.md (Users). Usernames end up in frames and file metadata, never in paths,
+// Rules from docs/protocol.md (Users). Usernames end up in frames and file metadata, never in paths,
 // but separators, control characters and a leading dot are still refused as the contract says.
 const username = z
   .string()
@@ -39,7 +39,8 @@ export const listUsersInput = z.object({
     .transform((value) => value.replace(/\s+/g, ' ').toLowerCase())
     .transform((value) => (/^\w+$/.test(value) ? `${value} asc` : value))
     .pipe(z.enum(Object.keys(USER_SORTS) as [keyof typeof USER_SORTS], 'sort 只能是 username|created_at asc|desc'))
-    .default('username asc'),
+    .default('username asc')
+    .meta({ description: 'username|created_at, then asc|desc (default asc); any case and spacing. Default: username asc' }),
 });
 
 export function userOrderBy(sort: keyof typeof USER_SORTS) {

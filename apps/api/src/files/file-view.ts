@@ -1,4 +1,5 @@
 import { downloadPath, type File } from '@im/db';
+import { isRoomConversation } from '@im/protocol';
 
 /** A stored file as clients see it: the upload answer and the items of `GET /api/files`. */
 export interface FileView {
@@ -13,10 +14,19 @@ export interface FileView {
   file_size: number;
   file_type: string;
   created_at: string;
+  /** Only on files uploaded to a room (which have no `target_id` and are not group files either). */
+  conversation?: string;
 }
 
+/** Part 2's upload answer: every file names its conversation and carries a signed `url`. */
+export interface ConversationFileView extends FileView {
+  conversation: string;
+  url: string;
+}
+
+/** The Part 1 view; a room file (new with Part 2) also says which room. */
 export function toFileView(file: File): FileView {
-  return {
+  const view: FileView = {
     user_id: file.ownerId,
     target_id: file.targetId,
     path: downloadPath(file.fileName),
@@ -26,4 +36,6 @@ export function toFileView(file: File): FileView {
     file_type: file.fileType,
     created_at: file.createdAt.toISOString(),
   };
+  if (file.conversation !== null && isRoomConversation(file.conversation)) view.conversation = file.conversation;
+  return view;
 }

@@ -1,9 +1,8 @@
 import type { IncomingMessage } from 'node:http';
-import { errors } from '@im/protocol';
-import type { Db } from '@im/db';
+import { errors, GROUP_CONVERSATION, privateConversation } from '@im/protocol';
+import type { Db, File } from '@im/db';
 import { TooLargeError } from '@im/storage';
 import type { ApiContext } from '../services.ts';
-import { toFileView, type FileView } from './file-view.ts';
 import { cleanOriginalName, newFileName, newStorageKey } from './file-names.ts';
 import { SNIFF_BYTES } from './file-types.ts';
 import { receiveSingleFile } from './multipart.ts';
@@ -11,8 +10,13 @@ import { peekStream } from './peek-stream.ts';
 
 export interface UploadRequest {
   userId: string;
-  /** The private peer; undefined for a group file. */
+  /** The private peer; undefined for a group or room file. */
   targetId: string | undefined;
+  /**
+   * The conversation it is for, when the caller named one (Part 2, already checked visible and
+   * matching `targetId`); otherwise the group or the private chat with `targetId`.
+   */
+  conversation?: string;
   req: IncomingMessage;
 }
 
@@ -21,7 +25,7 @@ export interface UploadRequest {
  * then records it. Limits are enforced while streaming, so an oversize or refused upload never
  * leaves a file or a row, and neither does one whose client hangs up.
  */
-export async function uploadFile(ctx: ApiContext, { userId, targetId, req }: UploadRequest): Promise<FileView> {
+export async function storeUpload(ctx: ApiContext, { userId, targetId, conversation, req }: UploadRequest): Promise<File> {
   const { max_file_bytes: maxFileBytes, quota_bytes_per_user: quota } = ctx.config.upload;
   if (targetId !== undefined) {
     if (targetId === userId) throw errors.invalidParameter('不能给自己发送文件', { errors: [{ field: 'target_id', message: '不能是自己' }] });
@@ -66,10 +70,11 @@ export async function uploadFile(ctx: ApiContext, { userId, targetId, req }: Upl
           mimeType: stored.mimeType,
           fileType: stored.fileType,
           storageKey: stored.storageKey,
+          conversation: conversation ?? (targetId === undefined ? GROUP_CONVERSATION : privateConversation(userId, targetId)),
         },
       });
     });
-    return toFileView(row);
+    return row;
   } catch (err) {
     await ctx.storage.remove(stored.storageKey);
     throw err;

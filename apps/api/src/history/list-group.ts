@@ -4,7 +4,7 @@ import type { GroupListInput } from './schemas.ts';
 import { historyPage } from './find-page.ts';
 import type { HistoryPage } from './to-frames.ts';
 
-/** Group history. An empty or unknown `username` shows everyone's messages (CONTRACT.md, History). */
+/** Group history. An empty or unknown `username` shows everyone's messages (docs/protocol.md, History). */
 export async function listGroupHistory(ctx: ApiContext, input: GroupListInput): Promise<HistoryPage> {
   const sender = input.username
     ? await ctx.db.user.findUnique({ where: { username: input.username }, select: { userId: true } })

@@ -29,9 +29,10 @@ const sort = z
   .trim()
   .transform((value) => value.replace(/\s+/g, ' ').toLowerCase())
   .transform((value) => (/^\w+$/.test(value) ? `${value} asc` : value))
-  .pipe(z.enum(HISTORY_SORTS, 'sort 只能是 created_at|username asc|desc'));
+  .pipe(z.enum(HISTORY_SORTS, 'sort 只能是 created_at|username asc|desc'))
+  .meta({ description: 'created_at|username, then asc|desc (default asc); any case and spacing. Default: created_at desc' });
 
-const messageId = z
+export const messageId = z
   .string()
   .trim()
   .regex(/^\d{1,20}$/, '必须是消息 id (非负整数)')

@@ -6,6 +6,7 @@ import type { ApiContext } from '../services.ts';
 /**
  * `/healthz`: the process answers. `/readyz`: MySQL and Redis answer too (load balancers use it),
  * each within `system.readiness_timeout_ms`, so a frozen one makes it 503, not hang.
+ * `/metrics`: Prometheus metrics (the front doors do not pass it on; scrape the API's own port).
  */
 export function healthRouter(ctx: ApiContext): Router {
   const router = new Router();
@@ -28,6 +29,11 @@ export function healthRouter(ctx: ApiContext): Router {
     const failure = errors.serviceUnavailable();
     http.status = failure.status;
     http.body = { code: failure.code, data: checks, msg: failure.message };
+  });
+
+  router.get('/metrics', async (http) => {
+    http.type = ctx.metrics.registry.contentType;
+    http.body = await ctx.metrics.registry.metrics();
   });
 
   return router;

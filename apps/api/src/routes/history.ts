@@ -7,7 +7,7 @@ import { groupListInput, privateListInput } from '../history/schemas.ts';
 import { listGroupHistory } from '../history/list-group.ts';
 import { listPrivateHistory } from '../history/list-private.ts';
 
-/** Chat history (CONTRACT.md, History; cursor parameters in docs/api.md). */
+/** Chat history (docs/protocol.md, History). */
 export function historyRouter(ctx: ApiContext): Router<AuthState> {
   const router = new Router<AuthState>({ prefix: '/api' });
   const requireAuth = authenticate(ctx.tokens);

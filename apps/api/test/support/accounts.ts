@@ -32,3 +32,10 @@ export async function registerAndLogin(api: TestApi, label?: string) {
   assert.equal(step2.code, 0, step2.msg);
   return { account, token: step2.data.token as string, user: step2.data.user };
 }
+
+export type LoggedIn = Awaited<ReturnType<typeof registerAndLogin>>;
+
+/** Several accounts at once, one per label, in the order given. */
+export function registerAll<const L extends readonly string[]>(api: TestApi, labels: L): Promise<{ -readonly [K in keyof L]: LoggedIn }> {
+  return Promise.all(labels.map((label) => registerAndLogin(api, label))) as Promise<{ -readonly [K in keyof L]: LoggedIn }>;
+}

@@ -5,10 +5,13 @@ import { Writable } from 'node:stream';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { resolve } from 'node:path';
+import type Koa from 'koa';
 import type { Redis } from 'ioredis';
 import { loadConfig, projectRoot, type Config, type LoadConfigOptions } from '@im/config';
-import { applyMigrations, createDb, createHistoryReader, createRevocationLedger, type Db } from '@im/db';
+import { createRedisBroker, type Broker } from '@im/bus';
+import { applyMigrations, createDb, createHistoryReader, createRevocationLedger, createSqlRunner, type Db, type SqlRunner } from '@im/db';
 import { createLogger } from '@im/logger';
+import { createRedisOnlineUsers } from '@im/presence';
 import { connectRedis } from '@im/runtime';
 import { createLocalStorage } from '@im/storage';
 import { createTestDatabase, uniquePrefix, type TestDatabase } from '@im/testing';
@@ -17,9 +20,15 @@ import type { OutgoingMail } from '../../src/deps.ts';
 
 export interface TestApi {
   url: string;
+  /** The Koa app itself, for tests that inspect its routes. */
+  app: Koa;
   config: Config;
   db: Db;
+  /** The API's own rooms/inbox runner, for tests that look at rows. */
+  sql: SqlRunner;
   redis: Redis;
+  /** The API's broker: room events go out through it. */
+  broker: Broker;
   /** Mails the API queued, in order. */
   mails: OutgoingMail[];
   /** Every log line the API wrote, raw. */
@@ -34,6 +43,8 @@ export interface StartApiOptions {
   shareWith?: TestApi;
   /** A database elsewhere (a private MariaDB): migrated here, left in place by close(). */
   databaseUrl?: string;
+  /** Where the rooms/inbox runner connects instead of the test database (a server that never answers, say). */
+  sqlUrl?: string;
 }
 
 /**
@@ -73,14 +84,20 @@ export async function startApi(options: StartApiOptions = {}): Promise<TestApi> 
   const db = createDb({ url: config.mysql.url, connectionLimit: 5, deadlines: config.mysql });
   const history = createHistoryReader({ url: config.mysql.url, connectionLimit: 2, deadlines: config.mysql });
   const revocationLedger = createRevocationLedger({ url: config.mysql.url, deadlines: config.mysql });
+  const sql = createSqlRunner({ url: options.sqlUrl ?? config.mysql.url, connectionLimit: 3, deadlineMs: config.mysql.deadline_ms });
+  const sub = await connectRedis(config.redis.url, { name: 'api-test-sub', maxRetriesPerRequest: null, deadlines: config.redis });
+  const broker = createRedisBroker({ pub: redis, sub, prefix: config.redis.prefix });
   const mails: OutgoingMail[] = [];
   const app = createApp({
     config,
     logger,
     db,
     history,
+    sql,
     redis,
     revocationLedger,
+    broker,
+    onlineUsers: createRedisOnlineUsers({ redis, prefix: config.redis.prefix }),
     storage: createLocalStorage(uploadRoot),
     mail: { enqueue: async (mail) => void mails.push(mail) },
   });
@@ -90,9 +107,12 @@ export async function startApi(options: StartApiOptions = {}): Promise<TestApi> 
 
   return {
     url: `http://127.0.0.1:${port}`,
+    app,
     config,
     db,
+    sql,
     redis,
+    broker,
     mails,
     logLines,
     uploadRoot,
@@ -103,9 +123,12 @@ export async function startApi(options: StartApiOptions = {}): Promise<TestApi> 
         const keys = await redis.keys(`${config.redis.prefix}*`);
         if (keys.length) await redis.del(...keys);
       }
+      await broker.close();
       redis.disconnect();
+      sub.disconnect();
       await history.close();
       await revocationLedger.close();
+      await sql.close();
       await db.$disconnect();
       if (database) await database.drop();
       if (!shared) await rm(uploadRoot, { recursive: true, force: true });

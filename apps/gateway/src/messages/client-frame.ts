@@ -7,7 +7,7 @@ const CLIENT_TYPES = [MsgType.Text, MsgType.File, MsgType.FileProgress, MsgType.
 
 const CLIENT_MSG_ID = /^[A-Za-z0-9_.:-]{1,64}$/;
 
-/** A client frame as CONTRACT.md describes it. Unknown extra fields are ignored. */
+/** A client frame as docs/protocol.md describes it. Unknown extra fields are ignored. */
 const clientFrameSchema = z.object({
   content: z.string({ error: 'content 必须是字符串' }),
   msg_type: z
