@@ -31,9 +31,16 @@ export function createDeadlinePool(config: PoolConfig, queryTimeoutMs: number): 
   if (!Number.isInteger(queryTimeoutMs) || queryTimeoutMs <= 0) {
     throw new RangeError(`deadline pool: queryTimeoutMs must be a positive integer, got ${queryTimeoutMs}`);
   }
-  const pool = createPool(config);
+  // Made on first use: the driver opens its minimum idle connection as soon as a pool exists, and
+  // a client that is never used (Prisma's in a test, say) would never end that pool.
+  let pool: Pool | undefined;
+  let ended = false;
+  const live = (): Pool => {
+    if (ended) throw new Error('deadline pool: the pool was ended');
+    return (pool ??= createPool(config));
+  };
 
-  const getConnection = async (): Promise<PoolConnection> => withDeadlines(await pool.getConnection(), queryTimeoutMs);
+  const getConnection = async (): Promise<PoolConnection> => withDeadlines(await live().getConnection(), queryTimeoutMs);
 
   // Pool-level calls borrow a connection for one statement, as the driver's own pool.query does.
   const once =
@@ -52,7 +59,10 @@ export function createDeadlinePool(config: PoolConfig, queryTimeoutMs: number): 
     execute: once('execute') as Pool['execute'],
     batch: once('batch') as Pool['batch'],
     getConnection,
-    end: () => pool.end(),
+    async end() {
+      ended = true;
+      await pool?.end();
+    },
   };
 }
 
