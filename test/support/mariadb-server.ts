@@ -72,6 +72,10 @@ export async function startMariaDbServer(options: MariaDbServerOptions = {}): Pr
         `--datadir=${datadir}`,
         `--port=${port}`,
         `--socket=${join(dir, 'mysqld.sock')}`,
+        // Its own tmpdir: at start mariadbd deletes every `#sql*` file in its tmpdir, and with the
+        // default (/tmp, shared with the machine's MariaDB) that removed the temporary tables of
+        // queries running on the shared server at that moment ("Error on delete of '/tmp/#sql-…'").
+        `--tmpdir=${dir}`,
         '--bind-address=127.0.0.1',
         `--user=${user}`,
         ...SMALL,
