@@ -4,7 +4,6 @@ import type { Config } from '@im/config';
 import type { SqlRunner } from '@im/db';
 import type { MailQueue } from '@im/jobs';
 import type { Logger } from '@im/logger';
-import { createRedisOnlineUsers } from '@im/presence';
 import { createDeadLetters } from './dead-letters.ts';
 import { createDigests } from './digest.ts';
 import { createLease } from './lease.ts';
@@ -12,6 +11,7 @@ import { createMessageTail } from './message-tail.ts';
 import { createNotifier, type Notifier } from './notifier.ts';
 import { createOfflineEventWorker, createOfflineQueue } from './offline-events.ts';
 import { createWebhookQueues, createWebhookWorkers, type OutcomeListener } from './webhook-queues.ts';
+import { createWhoIsOnline } from './who-is-online.ts';
 
 export { webhookQueueName, createWebhookQueues, type NotificationOutcome, type OutcomeListener } from './webhook-queues.ts';
 export { createDeadLetters, type DeadLetter } from './dead-letters.ts';
@@ -70,7 +70,7 @@ export function createNotifications(options: NotificationsOptions): Notification
     sql,
     tail: createMessageTail(sql, 'offline_messages'),
     lease: createLease(options.redis, `${prefix}notifier:lease`, settings.lease_ms),
-    presence: createRedisOnlineUsers({ redis: options.redis, prefix }),
+    presence: createWhoIsOnline(options.redis, prefix),
     queue: offlineQueue,
     logger,
     pollMs: settings.poll_ms,

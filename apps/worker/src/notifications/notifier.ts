@@ -1,25 +1,23 @@
 import type { Queue } from 'bullmq';
 import type { Queryable } from '@im/db';
 import type { Logger } from '@im/logger';
-import type { OnlineUsers } from '@im/presence';
 import { offlineEventId, type OfflineMessage } from './events.ts';
 import type { Lease } from './lease.ts';
 import type { MessageTail } from './message-tail.ts';
+import type { WhoIsOnline } from './who-is-online.ts';
 import { addresseesOf, type StoredMessage } from './recipients.ts';
 
 export interface NotifierOptions {
   sql: Queryable;
   tail: MessageTail;
   lease: Lease;
-  presence: OnlineUsers;
+  presence: WhoIsOnline;
   /** Where each (recipient, message) goes: the offline-messages queue. */
   queue: Pick<Queue<OfflineMessage>, 'addBulk'>;
   logger: Logger;
   pollMs: number;
   batchSize: number;
   settleMs: number;
-  /** Told how many jobs were handed to the queue (a job already there is not added twice). */
-  onQueued?: (count: number) => void;
 }
 
 export interface Notifier {
@@ -56,7 +54,7 @@ export function createNotifier(options: NotifierOptions): Notifier {
     for (const message of messages) {
       if (queued.has(message.id)) continue;
       const { recipients, room } = await addresseesOf(options.sql, message);
-      const online = recipients.length === 0 ? new Set<string>() : await options.presence.onlineUsers(recipients.map((r) => r.userId));
+      const online = await options.presence.online(message.conversation, recipients.map((r) => r.userId));
       const offline = recipients.filter((r) => !online.has(r.userId));
       if (offline.length > 0) {
         const body = {
@@ -76,7 +74,6 @@ export function createNotifier(options: NotifierOptions): Notifier {
             opts: { jobId: offlineEventId(message.id, r.userId) },
           })),
         );
-        options.onQueued?.(offline.length);
       }
       queued.add(message.id);
     }
