@@ -66,10 +66,11 @@ export async function startNotifyStack(settings: NotificationSettings): Promise<
   const sink = await startSmtpSink();
   const logger = createLogger({ service: 'worker-test', level: 'silent' });
   const mail = createMailQueue({ connection: commands, prefix: redis.prefix });
+  const transport = createMailTransport({ smtp_url: sink.url, outbox_dir: 'unused' });
   const mailWorker = createMailWorker({
     connection: redis.connection,
     prefix: redis.prefix,
-    transport: createMailTransport({ smtp_url: sink.url, outbox_dir: 'unused' }),
+    transport,
     from: 'IM <no-reply@im.test>',
     logger,
   });
@@ -146,6 +147,8 @@ export async function startNotifyStack(settings: NotificationSettings): Promise<
     async close() {
       for (const n of all) await n.close();
       await mailWorker.close();
+      // The SMTP pool keeps its connection open; the sink would wait for it to time out.
+      transport.close();
       await mail.close();
       await presence.stop();
       await writer.close();
