@@ -13,7 +13,7 @@ import { createOfflineEventWorker, createOfflineQueue } from './offline-events.t
 import { createWebhookQueues, createWebhookWorkers, type OutcomeListener } from './webhook-queues.ts';
 import { createWhoIsOnline } from './who-is-online.ts';
 
-export { webhookQueueName, createWebhookQueues, type NotificationOutcome, type OutcomeListener } from './webhook-queues.ts';
+export { createWebhookQueues, type NotificationOutcome, type OutcomeListener } from './webhook-queues.ts';
 export { createDeadLetters, type DeadLetter } from './dead-letters.ts';
 
 export interface NotificationsOptions {

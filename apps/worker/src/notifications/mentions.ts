@@ -5,7 +5,7 @@
  * an opening bracket, so `mail@ann` mentions nobody.
  */
 const END = /^($|[\s,.:;!?'")\]}，。：；！？、）】])/u;
-const START = /(^|[\s(\[{（【])$/u;
+const START = /(^|[\s([{（【])$/u;
 
 /** Whether `content` mentions `name` (`all` for `@all`, case-insensitively). */
 export function mentions(content: string, name: string): boolean {
