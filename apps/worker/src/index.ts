@@ -74,6 +74,7 @@ if (config.notifications.enabled) {
 const ops = createOpsServer({
   checks: {
     redis: () => redis.ping(),
+    ...(sql ? { mysql: async () => void (await sql!.query('SELECT 1')) } : {}),
     worker: async () => {
       if (!worker.isRunning()) throw new Error('not running');
     },
