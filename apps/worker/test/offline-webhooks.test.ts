@@ -2,7 +2,10 @@ import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { startWebhookReceiver, type ReceivedWebhook, type WebhookReceiver } from '@im/testing';
+import { Queue } from 'bullmq';
+import { queuePrefix } from '@im/jobs';
 import { createDeadLetters } from '../src/notifications/index.ts';
+import { OFFLINE_QUEUE, offlineEventId } from '../src/notifications/events.ts';
 import { createWebhookQueues } from '../src/notifications/webhook-queues.ts';
 import { replayDeadLetter } from '../src/notifications/replay.ts';
 import { eventually, SECRET, startNotifyStack, testSettings, type NotifyStack } from './notify-stack.ts';
@@ -91,6 +94,14 @@ describe('offline messages become signed webhooks', () => {
     // dan's Part 1 socket is on the private chat only: for the room he is offline.
     assert.deepEqual(pairs.sort(), [`${all}>${cat}:all`, `${all}>${dan}:all`, `${mention}>${eve}:mention`].sort());
     for (const id of [toOnline, plain]) assert.equal(crm.received.filter(about(id)).length, 0);
+    // The pass is over: every job it made exists; none was made for the online peer or the plain message.
+    const offline = new Queue(OFFLINE_QUEUE, { connection: stack.commands, prefix: queuePrefix(stack.redis.prefix) });
+    for (const userId of [cat, dan, eve, fay]) {
+      assert.equal(await offline.getJob(offlineEventId(toOnline, userId)), undefined);
+      assert.equal(await offline.getJob(offlineEventId(plain, userId)), undefined);
+    }
+    assert.notEqual(await offline.getJob(offlineEventId(mention, eve)), undefined, 'the lookup finds jobs that exist');
+    await offline.close();
     assert.equal((hooks[0]!.payload as OfflinePayload).data.message.room?.name, 'Team room');
   });
 });
