@@ -40,7 +40,7 @@ export async function handleMessage(ctx: MessageContext, connection: Connection,
   let file: ResolvedFile | undefined;
   if (frame.msg_type !== MsgType.Text) {
     try {
-      file = await resolveFile(ctx.reader, session, frame);
+      file = await resolveFile(ctx.reader, { userId: session.user.userId, conversation: session.room }, frame);
     } catch (err) {
       if (!(err instanceof AppError)) throw err;
       return refuse('file', err.code, err.message);

@@ -10,7 +10,7 @@ import { Connection, ConnectionSocket, type ConnectionLimits, type SessionInfo }
 import { ConnectionRegistry } from '../connections/connection-registry.ts';
 import { preparedFramesSupported } from '../connections/prepared-frame.ts';
 import { errorFields } from '../error-fields.ts';
-import type { Feeds } from '../fanout/feeds.ts';
+import { part1Channels, type Feeds } from '../fanout/feeds.ts';
 import type { PresenceAnnouncer } from '../fanout/presence-announcer.ts';
 import type { GatewayMetrics } from '../http/metrics.ts';
 import { admitFrame } from '../messages/admit-frame.ts';
@@ -135,7 +135,7 @@ export class Sessions {
     const { presence, feeds, announcer, catchUp, logger, metrics } = this.options;
     try {
       if (session.lastId !== undefined) connection.startCatchUp();
-      await feeds.join(connection, session.room);
+      await feeds.join(connection, session.room, part1Channels(session.room, session.user.userId));
       connection.joined = true;
       const { firstConnection, onlineCount } = await presence.connect(session.room, session.user.userId);
       if (firstConnection) await announcer.joined(session.room, session.user, onlineCount);
