@@ -1,8 +1,8 @@
 import { createServer, type Server } from 'node:http';
-import type { TokenRevocations, TokenService } from '@im/auth';
 import type { Broker } from '@im/bus';
 import type { Config } from '@im/config';
-import type { ChatReader, MessageWriter } from '@im/db';
+import { createFileLinks, type TokenRevocations, type TokenService } from '@im/auth';
+import { createSqlRunner, downloadPath, type ChatReader, type MessageWriter, type SqlRunner } from '@im/db';
 import type { Logger } from '@im/logger';
 import type { Presence } from '@im/presence';
 import { CloseCode } from '@im/protocol';
@@ -13,6 +13,11 @@ import { PresenceAnnouncer } from './fanout/presence-announcer.ts';
 import { Publisher } from './fanout/publisher.ts';
 import { RecentFramesBudget } from './fanout/recent-frames.ts';
 import { httpRoutes } from './http/http-routes.ts';
+import type { ChatContext } from './devices/chat-context.ts';
+import { Devices } from './devices/devices.ts';
+import { RoomSizes } from './devices/room-sizes.ts';
+import { TypingThrottle } from './devices/typing-throttle.ts';
+import { PrivateChats } from './messages/private-chats.ts';
 import type { GatewayMetrics } from './http/metrics.ts';
 import { CatchUp } from './sessions/catch-up.ts';
 import { RevocationWatch } from './sessions/revocation-watch.ts';
@@ -42,6 +47,8 @@ export interface Gateway {
 
 /** How long an out-of-order message waits for its predecessors before MySQL fills the gap. */
 const GAP_WAIT_MS = 50;
+/** How long an `/api/chat` socket's conversations wait for its first resume frame (see Devices.enter). */
+const DEVICE_HOLD_MS = 1_000;
 /** How often every feed checks MySQL for messages whose publish never arrived. */
 const TAIL_CHECK_MS = 5_000;
 
@@ -51,6 +58,7 @@ interface Parts {
   announcer: PresenceAnnouncer;
   sessions: Sessions;
   revocationWatch: RevocationWatch;
+  sql: SqlRunner;
 }
 
 /**
@@ -102,6 +110,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
       await Promise.allSettled(left.map(({ room, userId, onlineCount }) => announcer.leftById(room, userId, onlineCount)));
       await feeds.close();
       await revocationWatch.stop();
+      await parts.sql.close();
     },
   };
 }
@@ -109,6 +118,8 @@ export function createGateway(deps: GatewayDeps): Gateway {
 function buildParts(deps: GatewayDeps, isDraining: () => boolean): Parts {
   const { config, logger, reader, broker, presence, metrics } = deps;
   const settings = config.gateway;
+  // Rooms, memberships, read cursors and private-chat rows, each call with its deadline (mysql.deadline_ms).
+  const sql = createSqlRunner({ url: config.mysql.url, connectionLimit: 2, deadlineMs: config.mysql.deadline_ms });
   const feeds = new Feeds({
     broker,
     source: reader,
@@ -128,6 +139,33 @@ function buildParts(deps: GatewayDeps, isDraining: () => boolean): Parts {
   const users = new UserDirectory({ load: (ids) => reader.users(ids) });
   const announcer = new PresenceAnnouncer(publisher, users, settings.presence_notice_max_online);
   const catchUp = new CatchUp({ reader, feeds, metrics, pageSize: settings.catchup_page_size, drainBelowBytes: settings.max_buffered_bytes / 2 });
+  const messages = {
+    reader,
+    writer: deps.writer,
+    privateChats: new PrivateChats(sql),
+    publisher,
+    presence,
+    broker,
+    feeds,
+    logger,
+    metrics,
+    maxContentChars: settings.max_content_chars,
+  };
+  const sign = createFileLinks({ secret: config.jwt.secret, ttlSeconds: config.upload.url_ttl_seconds, downloadPath }).url;
+  const devices = new Devices({ feeds, sql, presence, sign, logger, holdMs: DEVICE_HOLD_MS });
+  feeds.attachDevices(devices);
+  const chat: ChatContext = {
+    ...messages,
+    devices,
+    sql,
+    users,
+    sign: (fileName) => sign(fileName),
+    catchUp,
+    userPresence: presence,
+    typing: new TypingThrottle(),
+    roomSizes: new RoomSizes(sql),
+    noticeMaxMembers: settings.presence_notice_max_online,
+  };
   const sessions = new Sessions({
     settings,
     logger,
@@ -138,10 +176,12 @@ function buildParts(deps: GatewayDeps, isDraining: () => boolean): Parts {
     feeds,
     announcer,
     catchUp,
-    messages: { reader, writer: deps.writer, publisher, presence, broker, feeds, logger, metrics, maxContentChars: settings.max_content_chars },
+    messages,
+    devices,
+    chat,
     isDraining,
   });
-  return { feeds, announcer, sessions, revocationWatch: new RevocationWatch(broker, deps.revocations, sessions.registry) };
+  return { feeds, announcer, sessions, sql, revocationWatch: new RevocationWatch(broker, deps.revocations, sessions.registry) };
 }
 
 /** /readyz: MySQL answers, the bus subscriptions are up, and the gateway is not draining. */

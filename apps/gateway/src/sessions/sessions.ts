@@ -19,6 +19,9 @@ import { authorizeUpgrade } from '../upgrade/authorize-upgrade.ts';
 import { rejectUpgrade } from '../upgrade/reject-upgrade.ts';
 import type { UserLookup } from '../upgrade/user-directory.ts';
 import type { CatchUp } from './catch-up.ts';
+import type { ChatContext } from '../devices/chat-context.ts';
+import type { Devices } from '../devices/devices.ts';
+import { handleChatFrame } from '../devices/handle-chat-frame.ts';
 
 export interface SessionsOptions {
   settings: Config['gateway'];
@@ -31,6 +34,9 @@ export interface SessionsOptions {
   announcer: PresenceAnnouncer;
   catchUp: CatchUp;
   messages: MessageContext;
+  /** `/api/chat` sockets: their conversations (Devices) and their frames (ChatContext). */
+  devices: Devices;
+  chat: ChatContext;
   /** True once the gateway drains: upgrades are refused. */
   isDraining(): boolean;
 }
@@ -134,6 +140,12 @@ export class Sessions {
   private async enter(connection: Connection, session: SessionInfo): Promise<void> {
     const { presence, feeds, announcer, catchUp, logger, metrics } = this.options;
     try {
+      // `/api/chat`: no welcome; the client's resume frame is answered with the caught-up notice.
+      if (connection.devices) {
+        await this.options.devices.enter(connection);
+        connection.joined = true;
+        return;
+      }
       if (session.lastId !== undefined) connection.startCatchUp();
       await feeds.join(connection, session.room, part1Channels(session.room, session.user.userId));
       connection.joined = true;
@@ -155,7 +167,9 @@ export class Sessions {
     // Frames wait until the socket is in its room, then run one at a time, so a sender's
     // messages keep their order and count it as online.
     const tail = (this.queueTails.get(connection) ?? SETTLED).then(() =>
-      handleMessage(messages, connection, raw, isBinary).catch((err) => logger.error({ err: errorFields(err) }, 'message handling failed')),
+      (connection.devices ? handleChatFrame(this.options.chat, connection, raw, isBinary) : handleMessage(messages, connection, raw, isBinary)).catch((err) =>
+        logger.error({ err: errorFields(err) }, 'message handling failed'),
+      ),
     );
     this.enqueued(connection, tail);
   }
@@ -174,9 +188,10 @@ export class Sessions {
     metrics.connections.dec();
     this.registry.remove(connection);
     if (connection.joining) await connection.joining;
-    if (!connection.joined) return;
-    feeds.leave(connection, connection.room);
+    if (!connection.joined && !connection.devices) return;
     try {
+      if (connection.devices) return await this.options.devices.leave(connection);
+      feeds.leave(connection, connection.room);
       const { lastConnection, onlineCount } = await presence.disconnect(connection.room, connection.userId);
       if (lastConnection) await announcer.left(connection.room, connection.user, onlineCount);
     } catch (err) {
