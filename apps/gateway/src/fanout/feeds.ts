@@ -242,8 +242,8 @@ export class Feeds {
     const parsed = parseConversation(conversation);
     if (parsed?.kind !== 'private') return;
     for (const user of parsed.userIds) {
-      let set = this.privateByUser.get(user);
-      if (add) this.privateByUser.set(user, (set ??= new Set()).add(conversation));
+      const set = this.privateByUser.get(user);
+      if (add) this.privateByUser.set(user, (set ?? new Set<string>()).add(conversation));
       else if (set?.delete(conversation) && set.size === 0) this.privateByUser.delete(user);
     }
   }

@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { WebSocketServer, type RawData, type WebSocket } from 'ws';
+import { WebSocketServer, type RawData, type ServerOptions, type WebSocket } from 'ws';
 import type { TokenService } from '@im/auth';
 import type { Config } from '@im/config';
 import type { Logger } from '@im/logger';
@@ -41,6 +41,12 @@ export interface SessionsOptions {
   isDraining(): boolean;
 }
 
+/**
+ * Largest `/api/chat` frame: big enough that a resume naming 10,000 conversations (beyond
+ * MAX_RESUME_CONVERSATIONS) is answered with an error frame rather than a 1009 close.
+ */
+const CHAT_MAX_PAYLOAD_BYTES = 512 * 1024;
+
 /** The resolved promise an idle socket's first frame chains on. */
 const SETTLED = Promise.resolve();
 
@@ -59,6 +65,8 @@ export class Sessions {
   private readonly queueTails = new Map<Connection, Promise<void>>();
   private readonly limits: ConnectionLimits;
   private readonly wss: WebSocketServer;
+  /** `/api/chat`'s: the same, but a resume frame may name thousands of conversations (messages keep their own limits). */
+  private readonly chatWss: WebSocketServer;
   // Per-socket listeners are shared functions (`this` is the socket): a closure for each event of
   // each socket would cost ~100 bytes apiece on tens of thousands of idle sockets. Pongs are
   // counted by ConnectionSocket itself.
@@ -69,7 +77,7 @@ export class Sessions {
   constructor(private readonly options: SessionsOptions) {
     const { settings } = options;
     this.limits = { maxBufferedBytes: settings.max_buffered_bytes, messagesPerSecond: settings.messages_per_second };
-    this.wss = new WebSocketServer({
+    const serverOptions: ServerOptions = {
       noServer: true,
       // The registry tracks the sockets; ws's own Set would cost a closure and an entry per socket.
       clientTracking: false,
@@ -78,7 +86,9 @@ export class Sessions {
       maxPayload: settings.max_payload_bytes,
       // Clients that send the token as subprotocols `bearer, <jwt>` get `bearer` back, never the token.
       handleProtocols: (protocols) => (protocols.has('bearer') ? 'bearer' : false),
-    });
+    };
+    this.wss = new WebSocketServer(serverOptions);
+    this.chatWss = new WebSocketServer({ ...serverOptions, maxPayload: Math.max(settings.max_payload_bytes, CHAT_MAX_PAYLOAD_BYTES) });
     // eslint-disable-next-line @typescript-eslint/no-this-alias -- the listeners' own `this` is the socket
     const sessions = this;
     this.onMessage = function (raw, isBinary) {
@@ -113,7 +123,7 @@ export class Sessions {
       rejectUpgrade(socket, error);
       return;
     }
-    this.wss.handleUpgrade(request, socket, head, (ws) => this.opened(ws as ConnectionSocket, session));
+    (session.devices ? this.chatWss : this.wss).handleUpgrade(request, socket, head, (ws) => this.opened(ws as ConnectionSocket, session));
   }
 
   private opened(ws: ConnectionSocket, session: SessionInfo): void {
