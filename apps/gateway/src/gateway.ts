@@ -15,6 +15,7 @@ import { RecentFramesBudget } from './fanout/recent-frames.ts';
 import { httpRoutes } from './http/http-routes.ts';
 import type { ChatContext } from './devices/chat-context.ts';
 import { Devices } from './devices/devices.ts';
+import { PeerPresence } from './devices/peer-presence.ts';
 import { RoomSizes } from './devices/room-sizes.ts';
 import { TypingThrottle } from './devices/typing-throttle.ts';
 import { PrivateChats } from './messages/private-chats.ts';
@@ -59,6 +60,7 @@ interface Parts {
   sessions: Sessions;
   revocationWatch: RevocationWatch;
   sql: SqlRunner;
+  peerPresence: PeerPresence;
 }
 
 /**
@@ -69,7 +71,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
   const { logger, broker, presence } = deps;
   let draining = false;
   const parts = buildParts(deps, () => draining);
-  const { feeds, announcer, sessions, revocationWatch } = parts;
+  const { feeds, announcer, sessions, revocationWatch, peerPresence } = parts;
   const server = createServer(httpRoutes({ metrics: deps.metrics, isReady: () => readiness(deps, draining) }));
   server.on('upgrade', sessions.upgrade);
   let timers: NodeJS.Timeout[] = [];
@@ -84,6 +86,8 @@ export function createGateway(deps: GatewayDeps): Gateway {
       presence.onResynced(({ room, userId, onlineCount, online }) =>
         void (online ? announcer.joinedById(room, userId, onlineCount) : announcer.leftById(room, userId, onlineCount)),
       );
+      // Users of a dead gateway (or repaired after a Redis loss): their private-chat peers are told.
+      presence.onUserPresence(({ userId, online }) => void peerPresence.changedById(userId, online));
       await presence.start();
       // After Redis comes back: fetch what pub/sub lost, and re-check tokens revoked meanwhile.
       unsubscribeResync = broker.onResubscribed(() => {
@@ -152,7 +156,16 @@ function buildParts(deps: GatewayDeps, isDraining: () => boolean): Parts {
     maxContentChars: settings.max_content_chars,
   };
   const sign = createFileLinks({ secret: config.jwt.secret, ttlSeconds: config.upload.url_ttl_seconds, downloadPath }).url;
-  const devices = new Devices({ feeds, sql, presence, sign, logger, holdMs: DEVICE_HOLD_MS });
+  const peerPresence = new PeerPresence({ sql, publisher, users, logger });
+  const devices = new Devices({
+    feeds,
+    sql,
+    presence,
+    sign,
+    logger,
+    holdMs: DEVICE_HOLD_MS,
+    onUserPresence: (connection, online) => void peerPresence.changed(connection.user, online),
+  });
   feeds.attachDevices(devices);
   const chat: ChatContext = {
     ...messages,
@@ -181,7 +194,7 @@ function buildParts(deps: GatewayDeps, isDraining: () => boolean): Parts {
     chat,
     isDraining,
   });
-  return { feeds, announcer, sessions, sql, revocationWatch: new RevocationWatch(broker, deps.revocations, sessions.registry) };
+  return { feeds, announcer, sessions, sql, peerPresence, revocationWatch: new RevocationWatch(broker, deps.revocations, sessions.registry) };
 }
 
 /** /readyz: MySQL answers, the bus subscriptions are up, and the gateway is not draining. */
