@@ -36,6 +36,8 @@ export interface GatewayDeps {
   tokens: TokenService;
   revocations: TokenRevocations;
   metrics: GatewayMetrics;
+  /** How long a conversation nobody here is in stays subscribed (tests shorten it). @default 30_000 */
+  feedIdleMs?: number;
 }
 
 export interface Gateway {
@@ -128,7 +130,7 @@ function buildParts(deps: GatewayDeps, isDraining: () => boolean): Parts {
     broker,
     source: reader,
     logger,
-    idleUnsubscribeMs: 30_000,
+    idleUnsubscribeMs: deps.feedIdleMs ?? 30_000,
     onReceived: (ms) => metrics.fanoutLatency.observe(Math.max(0, ms) / 1000),
     feed: { gapWaitMs: GAP_WAIT_MS, onDelivered: (n) => metrics.deliveries.inc(n), recent: new RecentFramesBudget(settings.catchup_buffer_bytes) },
   });
