@@ -181,4 +181,35 @@ describe('/api/chat in process: one socket per device', () => {
     const refused = await group.next((f) => f.client_msg_id === 'leak');
     assert.equal(refused.code, 1005);
   });
+
+  it('a member of 500 rooms connects, resumes them all and gets live messages of any of them', async () => {
+    const [many, poster] = await Promise.all(['many', 'post'].map((n) => cluster.newUser(n)));
+    const rooms: string[] = [];
+    for (let i = 0; i < 500; i += 1) rooms.push(await makeRoom(poster!, [many!]));
+    const posterSocket = await device(1, poster!);
+    const early = [rooms[0]!, rooms[250]!, rooms[499]!];
+    for (const room of early) posterSocket.send({ conversation: room, msg_type: 4, content: `early ${room}` });
+    await posterSocket.next((f) => f.content === `early ${rooms[499]}` && f.id !== undefined);
+    const socket = await device(0, many!, Object.fromEntries(rooms.map((room) => [room, 0])));
+    assert.deepEqual(
+      socket.frames.filter((f) => f.id !== undefined).map((f) => f.content).sort(),
+      early.map((room) => `early ${room}`).sort(),
+    );
+    posterSocket.send({ conversation: rooms[377]!, msg_type: 4, content: 'live in 377' });
+    await socket.next((f) => f.conversation === rooms[377] && f.content === 'live in 377');
+  });
+
+  it('Part 1 and /api/chat meet in one private chat: each side gets the other’s messages', async () => {
+    const [old, neu] = await Promise.all(['old', 'new'].map((n) => cluster.newUser(n)));
+    const pair = privateConversation(old!.userId, neu!.userId);
+    const part2 = await device(0, neu!);
+    const part1 = await ChatClient.connect(cluster.gateways[1]!.url, { token: old!.token, kind: 'private', targetId: neu!.userId });
+    clients.push(part1);
+    part1.send({ msg_type: 4, content: 'from Part 1' });
+    const got = await part2.next((f) => f.content === 'from Part 1');
+    assert.equal(got.conversation, pair);
+    part2.send({ conversation: pair, msg_type: 4, content: 'from /api/chat' });
+    const back = await part1.next((f) => f.content === 'from /api/chat');
+    assert.equal(back.conversation, undefined, 'Part 1 frames stay as they were');
+  });
 });
