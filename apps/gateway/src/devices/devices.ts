@@ -62,7 +62,7 @@ export class Devices implements DeviceHooks {
     const sockets = this.byUser.get(connection.userId) ?? new Set();
     this.byUser.set(connection.userId, sockets.add(connection));
     await feeds.hold(userChannel(connection.userId));
-    for (const conversation of feeds.privateFeedsOf(connection.userId)) feeds.feed(conversation)?.recipients.add(this.subscription(connection, conversation));
+    for (const conversation of feeds.privateFeedsOf(connection.userId)) feeds.attach(this.subscription(connection, conversation), conversation);
     const rooms = await roomConversationsOf(sql, connection.userId);
     await Promise.all(rooms.map((room) => this.join(this.subscription(connection, room))));
     if (this.states.get(connection) === state && state.holding) {

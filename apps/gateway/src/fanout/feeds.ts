@@ -77,6 +77,18 @@ export class Feeds {
     return entry.feed;
   }
 
+  /**
+   * Adds a recipient to a feed that exists here, at once (no subscription to wait for): an
+   * `/api/chat` socket joining a private feed made before it opened, or as it is made.
+   */
+  attach(recipient: FeedRecipient, conversation: string): void {
+    const entry = this.entries.get(conversation);
+    if (!entry) return;
+    clearTimeout(entry.idleTimer);
+    entry.idleTimer = undefined;
+    entry.feed.recipients.add(recipient);
+  }
+
   leave(recipient: FeedRecipient, conversation: string): void {
     const entry = this.entries.get(conversation);
     if (!entry) return;
@@ -250,7 +262,12 @@ export class Feeds {
 
   private async drop(conversation: string, failed = false): Promise<void> {
     const entry = this.entries.get(conversation);
-    if (!entry || (!failed && entry.feed.recipients.size > 0)) return;
+    if (!entry) return;
+    if (!failed && entry.feed.recipients.size > 0) {
+      // Someone came back meanwhile: the next leave starts a new idle wait.
+      entry.idleTimer = undefined;
+      return;
+    }
     this.entries.delete(conversation);
     this.indexPrivate(conversation, false);
     clearTimeout(entry.idleTimer);
