@@ -39,10 +39,10 @@ export function readChatClientFrame(raw: RawData, isBinary: boolean): ChatClient
     case MsgType.Typing:
       return { kind: 'typing', conversation };
     case MsgType.Read: {
+      // A number, as the frames schema says (HTTP also takes a decimal string; a frame is JSON either way).
       const id = frame.last_read_id;
-      const valid = (typeof id === 'number' && Number.isSafeInteger(id) && id >= 1) || (typeof id === 'string' && /^[1-9]\d{0,18}$/.test(id));
-      if (!valid) return refuse('last_read_id 应为消息 id', conversation.id);
-      return { kind: 'read', conversation, lastReadId: BigInt(id as number | string) };
+      if (typeof id !== 'number' || !Number.isSafeInteger(id) || id < 1) return refuse('last_read_id 应为消息 id', conversation.id);
+      return { kind: 'read', conversation, lastReadId: BigInt(id) };
     }
     case MsgType.Text:
     case MsgType.File:

@@ -4,6 +4,7 @@ import type { Logger } from '@im/logger';
 import { isPrivateConversation, parseConversation } from '@im/protocol';
 import { errorFields } from '../error-fields.ts';
 import { Channels } from './channels.ts';
+import { HeadBatcher } from './head-batcher.ts';
 import { ConversationFeed, type ConversationFeedOptions, type FeedRecipient } from './conversation-feed.ts';
 import { skippedUserOf } from './skipped-user.ts';
 
@@ -19,7 +20,7 @@ export interface DeviceHooks {
 
 export interface FeedsOptions {
   broker: Broker;
-  source: Pick<ChatReader, 'head' | 'framesFromSeq' | 'lastSeqs'>;
+  source: Pick<ChatReader, 'heads' | 'framesFromSeq' | 'lastSeqs'>;
   feed: Omit<ConversationFeedOptions, 'onError'>;
   logger: Logger;
   /** How long a conversation without sockets stays subscribed, so a reconnecting client finds it warm. */
@@ -48,6 +49,8 @@ const USER_CHANNEL = /^user:\{(.+)\}$/;
 export class Feeds {
   private readonly entries = new Map<string, FeedEntry>();
   private readonly channels: Channels;
+  /** Feeds read where they start through this, batched (a socket joining 500 rooms starts 500 feeds). */
+  private readonly source: Pick<ChatReader, 'head' | 'framesFromSeq'>;
   /** Private feeds by participant, for an `/api/chat` socket that opens after they were made. */
   private readonly privateByUser = new Map<string, Set<string>>();
   private devices: DeviceHooks | undefined;
@@ -57,6 +60,7 @@ export class Feeds {
 
   constructor(private readonly options: FeedsOptions) {
     this.channels = new Channels(options.broker, (channel) => this.handlerFor(channel));
+    this.source = { head: new HeadBatcher(options.source).head, framesFromSeq: (...args) => options.source.framesFromSeq(...args) };
   }
 
   /** Wires the `/api/chat` side (made after the feeds). */
@@ -239,7 +243,7 @@ export class Feeds {
 
   private newEntry(conversation: string, channels: Set<string>, held: Promise<unknown>): FeedEntry {
     const { logger } = this.options;
-    const feed = new ConversationFeed(conversation, this.options.source, {
+    const feed = new ConversationFeed(conversation, this.source, {
       ...this.options.feed,
       onError: (err) => logger.error({ err: errorFields(err), room: conversation }, 'room resync failed'),
     });
