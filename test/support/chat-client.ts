@@ -1,11 +1,13 @@
 import { WebSocket, type ClientOptions } from 'ws';
 import { ChatSocket, type ChatEndpoint } from '@im/client';
-import { serverFrameProblem } from './frame-check.ts';
+import { chatServerFrameProblem, serverFrameProblem } from './frame-check.ts';
 
 export interface ConnectOptions {
   token: string;
-  /** `groups` or `private` */
-  kind?: 'groups' | 'private';
+  /** `groups` or `private` (Part 1), or `chat`: `/api/chat`, whose welcome is the caught-up notice of its first resume. */
+  kind?: 'groups' | 'private' | 'chat';
+  /** `chat`: the conversations (and last ids) of the first resume frame. */
+  lastIds?: Record<string, number>;
   targetId?: string;
   lastId?: number;
   /** How the token travels. @default 'query' */
@@ -47,9 +49,11 @@ export class ChatClient {
     readonly socket: ChatSocket,
     /** The raw `ws` socket, for what the SDK does not do (binary frames, terminate). */
     readonly ws: WebSocket,
+    part2: boolean,
   ) {
+    const frameProblem = part2 ? chatServerFrameProblem : serverFrameProblem;
     socket.on('frame', (frame) => {
-      const problem = serverFrameProblem(frame);
+      const problem = frameProblem(frame);
       if (problem) this.violations.push(`${problem} in ${JSON.stringify(frame)}`);
       this.frames.push(frame);
       for (const wake of this.waiters) wake();
@@ -61,7 +65,8 @@ export class ChatClient {
   }
 
   static async connect(base: string, options: ConnectOptions): Promise<ChatClient> {
-    const endpoint: ChatEndpoint = options.kind === 'private' ? { kind: 'private', targetId: options.targetId ?? '' } : { kind: 'group' };
+    const endpoint: ChatEndpoint =
+      options.kind === 'private' ? { kind: 'private', targetId: options.targetId ?? '' } : options.kind === 'chat' ? { kind: 'chat' } : { kind: 'group' };
     let ws: WebSocket | undefined;
     let refused: UpgradeRefused | undefined;
     const socket = new ChatSocket({
@@ -70,6 +75,7 @@ export class ChatClient {
       token: () => options.token,
       tokenIn: options.tokenIn ?? 'query',
       lastId: options.lastId,
+      lastIds: options.lastIds,
       reconnect: false,
       createWebSocket: (url, protocols, token) => {
         const headers: Record<string, string> = {};
@@ -88,7 +94,7 @@ export class ChatClient {
       },
     });
     const welcomed = socket.connect();
-    const client = new ChatClient(socket, ws!);
+    const client = new ChatClient(socket, ws!, options.kind === 'chat');
     try {
       if (options.waitForWelcome ?? true) await welcomed;
       else {

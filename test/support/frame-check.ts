@@ -24,3 +24,9 @@ export const serverFrameProblem = validator('ServerFrame');
 
 /** Why `frame` is not a valid client frame, or undefined when it is one. */
 export const clientFrameProblem = validator('ClientFrame');
+
+/** Why `frame` is not a frame of `ws /api/chat`, or undefined when it is one. */
+export const chatServerFrameProblem = validator('Part2ServerFrame');
+
+/** Why `frame` is not a client frame of `ws /api/chat`, or undefined when it is one. */
+export const chatClientFrameProblem = validator('Part2ClientFrame');

@@ -1,8 +1,8 @@
 import { createServer, type Server } from 'node:http';
-import type { TokenRevocations, TokenService } from '@im/auth';
 import type { Broker } from '@im/bus';
 import type { Config } from '@im/config';
-import type { ChatReader, MessageWriter } from '@im/db';
+import { createFileLinks, type TokenRevocations, type TokenService } from '@im/auth';
+import { createSqlRunner, downloadPath, type ChatReader, type MessageWriter, type SqlRunner } from '@im/db';
 import type { Logger } from '@im/logger';
 import type { Presence } from '@im/presence';
 import { CloseCode } from '@im/protocol';
@@ -13,6 +13,12 @@ import { PresenceAnnouncer } from './fanout/presence-announcer.ts';
 import { Publisher } from './fanout/publisher.ts';
 import { RecentFramesBudget } from './fanout/recent-frames.ts';
 import { httpRoutes } from './http/http-routes.ts';
+import type { ChatContext } from './devices/chat-context.ts';
+import { Devices } from './devices/devices.ts';
+import { PeerPresence } from './devices/peer-presence.ts';
+import { RoomSizes } from './devices/room-sizes.ts';
+import { TypingThrottle } from './devices/typing-throttle.ts';
+import { PrivateChats } from './messages/private-chats.ts';
 import type { GatewayMetrics } from './http/metrics.ts';
 import { CatchUp } from './sessions/catch-up.ts';
 import { RevocationWatch } from './sessions/revocation-watch.ts';
@@ -30,6 +36,8 @@ export interface GatewayDeps {
   tokens: TokenService;
   revocations: TokenRevocations;
   metrics: GatewayMetrics;
+  /** How long a conversation nobody here is in stays subscribed (tests shorten it). @default 30_000 */
+  feedIdleMs?: number;
 }
 
 export interface Gateway {
@@ -42,6 +50,8 @@ export interface Gateway {
 
 /** How long an out-of-order message waits for its predecessors before MySQL fills the gap. */
 const GAP_WAIT_MS = 50;
+/** How long an `/api/chat` socket's conversations wait for its first resume frame (see Devices.enter). */
+const DEVICE_HOLD_MS = 1_000;
 /** How often every feed checks MySQL for messages whose publish never arrived. */
 const TAIL_CHECK_MS = 5_000;
 
@@ -51,6 +61,8 @@ interface Parts {
   announcer: PresenceAnnouncer;
   sessions: Sessions;
   revocationWatch: RevocationWatch;
+  sql: SqlRunner;
+  peerPresence: PeerPresence;
 }
 
 /**
@@ -61,7 +73,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
   const { logger, broker, presence } = deps;
   let draining = false;
   const parts = buildParts(deps, () => draining);
-  const { feeds, announcer, sessions, revocationWatch } = parts;
+  const { feeds, announcer, sessions, revocationWatch, peerPresence } = parts;
   const server = createServer(httpRoutes({ metrics: deps.metrics, isReady: () => readiness(deps, draining) }));
   server.on('upgrade', sessions.upgrade);
   let timers: NodeJS.Timeout[] = [];
@@ -76,6 +88,8 @@ export function createGateway(deps: GatewayDeps): Gateway {
       presence.onResynced(({ room, userId, onlineCount, online }) =>
         void (online ? announcer.joinedById(room, userId, onlineCount) : announcer.leftById(room, userId, onlineCount)),
       );
+      // Users of a dead gateway (or repaired after a Redis loss): their private-chat peers are told.
+      presence.onUserPresence(({ userId, online }) => void peerPresence.changedById(userId, online));
       await presence.start();
       // After Redis comes back: fetch what pub/sub lost, and re-check tokens revoked meanwhile.
       unsubscribeResync = broker.onResubscribed(() => {
@@ -102,6 +116,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
       await Promise.allSettled(left.map(({ room, userId, onlineCount }) => announcer.leftById(room, userId, onlineCount)));
       await feeds.close();
       await revocationWatch.stop();
+      await parts.sql.close();
     },
   };
 }
@@ -109,11 +124,13 @@ export function createGateway(deps: GatewayDeps): Gateway {
 function buildParts(deps: GatewayDeps, isDraining: () => boolean): Parts {
   const { config, logger, reader, broker, presence, metrics } = deps;
   const settings = config.gateway;
+  // Rooms, memberships, read cursors and private-chat rows, each call with its deadline (mysql.deadline_ms).
+  const sql = createSqlRunner({ url: config.mysql.url, connectionLimit: 2, deadlineMs: config.mysql.deadline_ms });
   const feeds = new Feeds({
     broker,
     source: reader,
     logger,
-    idleUnsubscribeMs: 30_000,
+    idleUnsubscribeMs: deps.feedIdleMs ?? 30_000,
     onReceived: (ms) => metrics.fanoutLatency.observe(Math.max(0, ms) / 1000),
     feed: { gapWaitMs: GAP_WAIT_MS, onDelivered: (n) => metrics.deliveries.inc(n), recent: new RecentFramesBudget(settings.catchup_buffer_bytes) },
   });
@@ -128,6 +145,42 @@ function buildParts(deps: GatewayDeps, isDraining: () => boolean): Parts {
   const users = new UserDirectory({ load: (ids) => reader.users(ids) });
   const announcer = new PresenceAnnouncer(publisher, users, settings.presence_notice_max_online);
   const catchUp = new CatchUp({ reader, feeds, metrics, pageSize: settings.catchup_page_size, drainBelowBytes: settings.max_buffered_bytes / 2 });
+  const messages = {
+    reader,
+    writer: deps.writer,
+    privateChats: new PrivateChats(sql),
+    publisher,
+    presence,
+    broker,
+    feeds,
+    logger,
+    metrics,
+    maxContentChars: settings.max_content_chars,
+  };
+  const sign = createFileLinks({ secret: config.jwt.secret, ttlSeconds: config.upload.url_ttl_seconds, downloadPath }).url;
+  const peerPresence = new PeerPresence({ sql, publisher, users, logger });
+  const devices = new Devices({
+    feeds,
+    sql,
+    presence,
+    sign,
+    logger,
+    holdMs: DEVICE_HOLD_MS,
+    onUserPresence: (connection, online) => void peerPresence.changed(connection.user, online),
+  });
+  feeds.attachDevices(devices);
+  const chat: ChatContext = {
+    ...messages,
+    devices,
+    sql,
+    users,
+    sign: (fileName) => sign(fileName),
+    catchUp,
+    userPresence: presence,
+    typing: new TypingThrottle(),
+    roomSizes: new RoomSizes(sql),
+    noticeMaxMembers: settings.presence_notice_max_online,
+  };
   const sessions = new Sessions({
     settings,
     logger,
@@ -138,10 +191,12 @@ function buildParts(deps: GatewayDeps, isDraining: () => boolean): Parts {
     feeds,
     announcer,
     catchUp,
-    messages: { reader, writer: deps.writer, publisher, presence, broker, feeds, logger, metrics, maxContentChars: settings.max_content_chars },
+    messages,
+    devices,
+    chat,
     isDraining,
   });
-  return { feeds, announcer, sessions, revocationWatch: new RevocationWatch(broker, deps.revocations, sessions.registry) };
+  return { feeds, announcer, sessions, sql, peerPresence, revocationWatch: new RevocationWatch(broker, deps.revocations, sessions.registry) };
 }
 
 /** /readyz: MySQL answers, the bus subscriptions are up, and the gateway is not draining. */

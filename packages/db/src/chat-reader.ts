@@ -52,6 +52,8 @@ export interface ChatReader {
   head(conversation: string): Promise<ConversationHead>;
   /** The latest stored seq of many conversations (missing ones have no messages). */
   lastSeqs(conversations: string[]): Promise<Map<string, number>>;
+  /** `head` of many conversations in one statement (missing ones have no messages): a socket joining 500 rooms. */
+  heads(conversations: string[]): Promise<Map<string, ConversationHead>>;
   /** Stored messages with seq ≥ `fromSeq`, in order, at most `limit`: fills a gap in live delivery. */
   framesFromSeq(conversation: string, fromSeq: number, limit: number): Promise<StoredFrame[]>;
   /** Stored messages with id > `afterId`, oldest first, at most `limit`: a catch-up page after `last_id`. */
@@ -113,6 +115,18 @@ export function createChatReader(options: ChatReaderOptions): ChatReader {
         conversations,
       );
       return new Map(rows.map((row) => [row.conversation, Number(row.last_seq)]));
+    },
+
+    async heads(conversations) {
+      if (conversations.length === 0) return new Map();
+      // last_seq and its message commit together (message-writer.ts), so one statement sees both.
+      const rows: Array<{ conversation: string; last_seq: bigint; id: bigint | null }> = await pool.query(
+        `SELECT c.conversation, c.last_seq, m.id FROM conversations c
+         LEFT JOIN chat_messages m ON m.conversation = c.conversation AND m.seq = c.last_seq
+         WHERE c.conversation IN (${conversations.map(() => '?').join(', ')})`,
+        conversations,
+      );
+      return new Map(rows.map((row) => [row.conversation, { seq: Number(row.last_seq), id: Number(row.id ?? 0) }]));
     },
 
     async framesFromSeq(conversation, fromSeq, limit) {

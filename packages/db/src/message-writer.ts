@@ -168,6 +168,9 @@ interface BatchPlan {
   firstInBatch: Map<string, number>;
   /** First seq of each conversation, once read. */
   nextSeq: Map<string, number>;
+  /** When the batch is stored: every message's created_at and the conversations' activity time. */
+  createdAt: Date;
+  stamp: string;
 }
 
 const clientKey = (senderId: string, clientMsgId: string | null) => `${senderId}\u0000${clientMsgId}`;
@@ -196,7 +199,8 @@ function planBatch(messages: NewChatMessage[], existing: Map<string, bigint>): B
   toInsert.sort(byConversation);
   const perConversation = new Map<string, number>();
   for (const i of toInsert) perConversation.set(messages[i]!.conversation, (perConversation.get(messages[i]!.conversation) ?? 0) + 1);
-  return { results, toInsert, perConversation, firstInBatch, nextSeq: new Map() };
+  const createdAt = new Date();
+  return { results, toInsert, perConversation, firstInBatch, nextSeq: new Map(), createdAt, stamp: mysqlDateTime(createdAt) };
 }
 
 /**
@@ -214,12 +218,13 @@ async function bumpConversations(conn: PoolConnection, plan: BatchPlan, lookUp: 
     );
     values.push(...withClientId.flatMap((m) => [m.senderId, m.clientMsgId]));
   }
+  // The bump also moves the conversation's activity time, the inbox's order (a batch is stored at one time).
   statements.push(
-    `INSERT INTO conversations (conversation, last_seq) VALUES ${conversations.map(() => '(?, ?)').join(', ')}
-     ON DUPLICATE KEY UPDATE last_seq = last_seq + VALUES(last_seq)`,
+    `INSERT INTO conversations (conversation, last_seq, last_activity_at) VALUES ${conversations.map(() => '(?, ?, ?)').join(', ')}
+     ON DUPLICATE KEY UPDATE last_seq = last_seq + VALUES(last_seq), last_activity_at = GREATEST(last_activity_at, VALUES(last_activity_at))`,
     `SELECT conversation, last_seq FROM conversations WHERE conversation IN (${conversations.map(() => '?').join(', ')})`,
   );
-  values.push(...conversations.flatMap((c) => [c, plan.perConversation.get(c)]), ...conversations);
+  values.push(...conversations.flatMap((c) => [c, plan.perConversation.get(c), plan.stamp]), ...conversations);
   const results: unknown[] = await conn.query(statements.join(';\n'), values);
 
   const found = new Map<string, bigint>();
@@ -241,8 +246,7 @@ async function bumpConversations(conn: PoolConnection, plan: BatchPlan, lookUp: 
  * the mode: rows are inserted in seq order and the conversation row stays locked until COMMIT.
  */
 async function insertAndCommit(conn: PoolConnection, messages: NewChatMessage[], plan: BatchPlan): Promise<WriteResult[]> {
-  const createdAt = new Date();
-  const stamp = mysqlDateTime(createdAt);
+  const { createdAt, stamp } = plan;
   // toInsert is in (conversation, arrival) order: each conversation's rows are one run of it.
   const firstSeq = new Map(plan.nextSeq);
   const runStart = new Map<string, number>();

@@ -71,6 +71,8 @@ describe('chat reader', () => {
     assert.deepEqual(await reader.head(PAIR), { seq: pairFrames.length, id: pairFrames.at(-1)!.id });
     assert.deepEqual(await reader.head('nobody'), { seq: 0, id: 0 });
     assert.deepEqual(await reader.lastSeqs([PAIR, 'group', 'nobody']), new Map([[PAIR, pairFrames.length], ['group', 2]]));
+    const heads = await reader.heads([PAIR, 'group', 'nobody']);
+    assert.deepEqual(heads, new Map([[PAIR, await reader.head(PAIR)], ['group', await reader.head('group')]]));
     // ids[2] is a group message: the pair's newest message at or before it is its seq 2.
     assert.equal(await reader.seqThrough(PAIR, ids[2]!), 2);
     assert.equal(await reader.seqThrough(PAIR, 0n), 0);

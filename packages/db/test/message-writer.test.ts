@@ -50,6 +50,16 @@ describe('message writer', () => {
     }
   });
 
+  it('moves the conversation’s activity time (the inbox’s order) to its newest message’s time, never back', async () => {
+    const writer = createMessageWriter({ url });
+    const first = await writer.write(message('c-activity', 'one'));
+    const second = await writer.write(message('c-activity', 'two'));
+    await writer.close();
+    assert.ok(!first.duplicate && !second.duplicate);
+    const row = await db.conversation.findUniqueOrThrow({ where: { conversation: 'c-activity' } });
+    assert.equal(row.lastActivityAt.getTime(), second.createdAt.getTime());
+  });
+
   it('answers what it stored: id, seq and the time, as Prisma reads them back', async () => {
     const writer = createMessageWriter({ url });
     const before = Date.now();

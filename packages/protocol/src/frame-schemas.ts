@@ -195,9 +195,22 @@ const readFrameSchema = z
   .strictObject({ conversation: conversationId, msg_type: z.literal(9), user_id: userId, last_read_id: z.int().min(0), date: isoDate })
   .meta({ id: 'ReadFrame', description: "msg_type 9: someone's read cursor moved" });
 
+const conversationSystemFrameSchema = systemFrameSchema
+  .extend({
+    conversation: conversationId.optional().meta({ description: 'The conversation an error concerns; absent on the caught-up notice (code 0)' }),
+  })
+  .meta({
+    id: 'ConversationSystemFrame',
+    description: 'msg_type 1 on ws /api/chat, to one socket only: errors naming their conversation, and the caught-up notice after a resume',
+  });
+
+const conversationPresenceFrameSchema = presenceFrameSchema
+  .extend({ conversation: conversationId })
+  .meta({ id: 'ConversationPresenceFrame', description: 'msg_type 2/3 on ws /api/chat: a private-chat peer came online (2) or went offline (3)' });
+
 const part2ServerFrameSchema = z
-  .union([conversationChatFrameSchema, roomEventFrameSchema, typingFrameSchema, readFrameSchema])
-  .meta({ id: 'Part2ServerFrame', description: 'Frames of ws /api/chat that Part 1 does not have (its other frames gain conversation)' });
+  .union([conversationChatFrameSchema, roomEventFrameSchema, typingFrameSchema, readFrameSchema, conversationSystemFrameSchema, conversationPresenceFrameSchema])
+  .meta({ id: 'Part2ServerFrame', description: 'Every frame ws /api/chat sends: Part 1 frames with conversation, and Part 2 frames' });
 
 const part2ClientFrameSchema = z
   .union([
@@ -208,8 +221,12 @@ const part2ClientFrameSchema = z
     z
       .looseObject({ msg_type: z.literal(10), conversations: z.record(conversationId, z.int().min(0)) })
       .meta({ id: 'ResumeClientFrame', description: 'For each conversation the last id seen (0: none); naming group subscribes to it' }),
+    textClientFrameSchema.extend({ conversation: conversationId }).meta({ id: 'ConversationTextClientFrame' }),
+    fileClientFrameSchema
+      .extend({ conversation: conversationId, msg_type: z.literal([5, 7]).meta({ description: '5 file, 7 image (no progress notices on /api/chat)' }) })
+      .meta({ id: 'ConversationFileClientFrame' }),
   ])
-  .meta({ id: 'Part2ClientFrame', description: 'Client frames of ws /api/chat that Part 1 does not have (sends are Part 1 frames plus conversation)' });
+  .meta({ id: 'Part2ClientFrame', description: 'Every client frame of ws /api/chat: messages (Part 1 frames plus conversation), typing, read, resume' });
 
 /** The JSON Schema (2020-12) document of every frame, for client authors and the tests. */
 export function wsFramesJsonSchema(): Record<string, unknown> {

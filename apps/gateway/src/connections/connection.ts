@@ -20,6 +20,8 @@ export interface SessionInfo {
   room: string;
   /** The private peer; undefined in the group room. */
   target?: UserSummary;
+  /** An `/api/chat` socket (Part 2): every conversation of the user; `room` is empty. */
+  devices?: true;
   /** Catch-up point: the id of the last message the client saw. */
   lastId?: bigint;
 }
@@ -74,6 +76,8 @@ export class Connection implements Expiring, FeedRecipient {
   /** `group`, or the private pair's conversation key. */
   readonly room: string;
   readonly target: UserSummary | undefined;
+  /** An `/api/chat` socket: its conversations are kept by Devices. */
+  readonly devices: boolean;
   /** The token's id: a logout closes every socket opened with it. */
   readonly jti: string;
   /** Epoch ms when the token expires and the socket is closed (4002). */
@@ -94,6 +98,7 @@ export class Connection implements Expiring, FeedRecipient {
     this.user = session.user;
     this.room = session.room;
     this.target = session.target;
+    this.devices = session.devices === true;
     this.jti = session.claims.jti;
     this.expiresAt = session.claims.expiresAt.getTime();
   }
@@ -170,6 +175,11 @@ export class Connection implements Expiring, FeedRecipient {
     if (!this.writable()) return false;
     sendPrepared(this.ws, frame);
     return true;
+  }
+
+  /** Several prepared frames in one socket write (an `/api/chat` catch-up page). */
+  sendFrames(frames: PreparedFrame[]): void {
+    if (frames.length > 0 && this.writable()) sendPreparedBatch(this.ws, frames);
   }
 
   /**

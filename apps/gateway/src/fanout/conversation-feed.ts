@@ -71,6 +71,19 @@ export class ConversationFeed {
     return this.ready;
   }
 
+  /**
+   * Starts at a known message without asking MySQL (a private message that made this feed): it
+   * is the first delivered here.
+   */
+  startAt(seq: number): void {
+    if (this.ready) return;
+    this.nextSeq = seq;
+    this.ready = Promise.resolve();
+    const early = this.early;
+    this.early = [];
+    for (const message of early) this.accept(message.seq, message.id, message.bytes);
+  }
+
   private async init(): Promise<void> {
     const head = await this.source.head(this.conversation);
     this.nextSeq = head.seq + 1;
@@ -96,10 +109,10 @@ export class ConversationFeed {
     this.releaseHeld();
   }
 
-  /** A transient frame: not stored, so not ordered; goes to every socket at once. */
-  broadcast(bytes: Buffer): void {
+  /** A transient frame: not stored, so not ordered; goes to every socket at once (but `skipUserId`'s). */
+  broadcast(bytes: Buffer, skipUserId?: string): void {
     const frame = prepareTextFrame(bytes);
-    for (const recipient of this.recipients) recipient.deliverTransient(frame);
+    for (const recipient of this.recipients) if (recipient.userId !== skipUserId) recipient.deliverTransient(frame);
   }
 
   /**

@@ -1,4 +1,5 @@
-import { encodeStored, encodeTransient, roomChannel, type Broker, type OutgoingMessage } from '@im/bus';
+import { encodeStored, encodeTransient, roomChannel, userChannel, type Broker, type OutgoingMessage } from '@im/bus';
+import { parseConversation } from '@im/protocol';
 import type { Feeds } from './feeds.ts';
 
 export interface PublisherOptions {
@@ -51,24 +52,25 @@ export class Publisher {
    * sockets, so a socket's next frame waits for it and a sender's messages keep their order here.
    */
   stored(conversation: string, place: StoredPlace, frameJson: string): Promise<void> {
+    const payload = encodeStored(conversation, place.seq, place.id, place.storedAtMs, frameJson);
+    const [first, ...more] = storedChannels(conversation);
     return new Promise((delivered) => {
-      this.enqueue({
-        conversation,
-        channel: roomChannel(conversation),
-        payload: encodeStored(conversation, place.seq, place.id, place.storedAtMs, frameJson),
-        stored: { seq: place.seq, id: place.id, frameJson, delivered },
-      });
+      this.enqueue({ conversation, channel: first!, payload, stored: { seq: place.seq, id: place.id, frameJson, delivered } });
+      for (const channel of more) this.enqueue({ conversation, channel, payload });
     });
   }
 
   /**
-   * A frame that is not stored. Local sockets get it back through the subscription, like every
-   * other gateway's. Resolves with whether Redis accepted it (failures are reported here).
+   * A frame that is not stored, on the conversation's room channel unless `channels` says
+   * otherwise. Local sockets get it back through the subscription, like every other gateway's.
+   * Resolves with whether Redis accepted every publish (failures are reported here).
    */
-  transient(conversation: string, frameJson: string): Promise<boolean> {
-    return new Promise((published) => {
-      this.enqueue({ conversation, channel: roomChannel(conversation), payload: encodeTransient(conversation, frameJson), published });
-    });
+  async transient(conversation: string, frameJson: string, channels: readonly string[] = [roomChannel(conversation)]): Promise<boolean> {
+    const payload = encodeTransient(conversation, frameJson);
+    const results = await Promise.all(
+      channels.map((channel) => new Promise<boolean>((published) => this.enqueue({ conversation, channel, payload, published }))),
+    );
+    return results.every(Boolean);
   }
 
   private enqueue(outgoing: Outgoing): void {
@@ -100,4 +102,14 @@ export class Publisher {
       });
     });
   };
+}
+
+/**
+ * Where a stored message is published, once per channel: a room's (and the group's) on its room
+ * channel, one publish whatever its size; a private one on both users' channels, two publishes,
+ * which reach every socket of either user on every gateway, a stranger's first message included.
+ */
+function storedChannels(conversation: string): string[] {
+  const parsed = parseConversation(conversation);
+  return parsed?.kind === 'private' ? parsed.userIds.map(userChannel) : [roomChannel(conversation)];
 }

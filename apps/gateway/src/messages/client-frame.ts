@@ -46,6 +46,12 @@ export function readClientFrame(raw: RawData, isBinary: boolean, maxContentChars
   } catch {
     return refuse('json', ErrorCode.InvalidParameter, '消息不是合法的 JSON');
   }
+  return checkClientFrame(parsed, maxContentChars);
+}
+
+/** The checks of `readClientFrame` on a frame already parsed (an `/api/chat` message, which names its conversation too). */
+export function checkClientFrame(parsed: unknown, maxContentChars: number): ReadFrame {
+  const refuse = (reason: string, code: number, message: string, clientMsgId?: string): ReadFrame => ({ ok: false, reason, code, message, clientMsgId });
   const result = clientFrameSchema.safeParse(parsed);
   const clientMsgId = clientMsgIdOf(parsed);
   if (!result.success) {

@@ -1,5 +1,5 @@
 import type { RawData } from 'ws';
-import { fileInfo, type ChatReader, type MessageWriter } from '@im/db';
+import { fileInfo, type ChatReader, type MessageWriter, type StoredFrame } from '@im/db';
 import type { Logger } from '@im/logger';
 import { AppError, chatFrame, ErrorCode, MsgType, type ChatFrame } from '@im/protocol';
 import type { Connection, ConnectionSession } from '../connections/connection.ts';
@@ -7,12 +7,14 @@ import { errorFields } from '../error-fields.ts';
 import type { Publisher } from '../fanout/publisher.ts';
 import type { GatewayMetrics } from '../http/metrics.ts';
 import { readClientFrame } from './client-frame.ts';
+import type { PrivateChats } from './private-chats.ts';
 import { onlineCountFor, type OnlineCountSources } from './online-count.ts';
 import { resolveFile, type ResolvedFile } from './resolve-file.ts';
 
 export interface MessageContext extends OnlineCountSources {
   reader: Pick<ChatReader, 'file' | 'frameById'>;
   writer: MessageWriter;
+  privateChats: Pick<PrivateChats, 'ensure'>;
   publisher: Pick<Publisher, 'stored' | 'transient'>;
   logger: Logger;
   metrics: GatewayMetrics;
@@ -20,7 +22,7 @@ export interface MessageContext extends OnlineCountSources {
 }
 
 /** Answers the sender (only) with an error frame and counts why. */
-type Refuse = (reason: string, code: number, content: string) => void;
+export type Refuse = (reason: string, code: number, content: string) => void;
 
 /**
  * One admitted client frame: validate, store, then publish and deliver. Problems go back to the
@@ -40,7 +42,7 @@ export async function handleMessage(ctx: MessageContext, connection: Connection,
   let file: ResolvedFile | undefined;
   if (frame.msg_type !== MsgType.Text) {
     try {
-      file = await resolveFile(ctx.reader, session, frame);
+      file = await resolveFile(ctx.reader, { userId: session.user.userId, conversation: session.room }, frame);
     } catch (err) {
       if (!(err instanceof AppError)) throw err;
       return refuse('file', err.code, err.message);
@@ -56,10 +58,11 @@ export async function handleMessage(ctx: MessageContext, connection: Connection,
     }
     return;
   }
-  await storeAndPublish(ctx, connection, { msgType: frame.msg_type, content, clientMsgId: read.clientMsgId, file, onlineCount }, refuse);
+  const answerDuplicate = (original: StoredFrame) => void connection.send(original.bytes);
+  await storeAndPublish(ctx, session, { msgType: frame.msg_type, content, clientMsgId: read.clientMsgId, file, onlineCount }, refuse, answerDuplicate);
 }
 
-interface Accepted {
+export interface Accepted {
   msgType: number;
   content: string;
   clientMsgId: string | undefined;
@@ -67,10 +70,20 @@ interface Accepted {
   onlineCount: number;
 }
 
-async function storeAndPublish(ctx: MessageContext, connection: Connection, message: Accepted, refuse: Refuse): Promise<void> {
-  const { session } = connection;
+/**
+ * Stores a checked message, then publishes it and delivers it here; a resend of a stored
+ * `client_msg_id` is answered with the original (`answerDuplicate`), for the sender only.
+ */
+export async function storeAndPublish(
+  ctx: MessageContext,
+  session: ConnectionSession,
+  message: Accepted,
+  refuse: Refuse,
+  answerDuplicate: (original: StoredFrame) => void,
+): Promise<void> {
   let written;
   try {
+    if (session.target) await ctx.privateChats.ensure(session.user.userId, session.target.userId);
     written = await ctx.writer.write({
       conversation: session.room,
       senderId: session.user.userId,
@@ -89,7 +102,7 @@ async function storeAndPublish(ctx: MessageContext, connection: Connection, mess
   if (written.duplicate) {
     // A resend: the sender gets the original back as its acknowledgement; nobody else sees it again.
     const original = await ctx.reader.frameById(written.id);
-    if (original) connection.send(original.bytes);
+    if (original) answerDuplicate(original);
     return;
   }
   ctx.metrics.messagesIn.inc();

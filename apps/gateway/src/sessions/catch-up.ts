@@ -1,6 +1,5 @@
 import type { WebSocket } from 'ws';
 import type { ChatReader } from '@im/db';
-import type { Connection } from '../connections/connection.ts';
 import { prepareTextFrame, type PreparedFrame } from '../connections/prepared-frame.ts';
 import type { Feeds } from '../fanout/feeds.ts';
 import type { GatewayMetrics } from '../http/metrics.ts';
@@ -22,6 +21,19 @@ interface HistoryFrame {
   frame: PreparedFrame;
 }
 
+/**
+ * What catches up: a Part 1 socket (its one conversation, `room`) or one conversation of an
+ * `/api/chat` socket. Live frames queue in it while it catches up.
+ */
+export interface CatchUpTarget {
+  readonly room: string;
+  readonly isOpen: boolean;
+  readonly ws: WebSocket;
+  skipThrough(seq: number): void;
+  sendHistoryPage(page: Iterable<HistoryFrame>): void;
+  finishCatchUp(): void;
+}
+
 /** Catch-up cursors above this cannot be looked up in memory (ids are numbers there). */
 const MAX_SAFE_ID = BigInt(Number.MAX_SAFE_INTEGER);
 
@@ -39,7 +51,7 @@ export class CatchUp {
   constructor(private readonly options: CatchUpOptions) {}
 
   /** Sends what the connection lacks after `lastId`, then releases its live queue. */
-  async run(connection: Connection, lastId: bigint): Promise<void> {
+  async run(connection: CatchUpTarget, lastId: bigint): Promise<void> {
     const { pageSize, metrics } = this.options;
     let cursor = lastId;
     for (;;) {

@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { WebSocketServer, type RawData, type WebSocket } from 'ws';
+import { WebSocketServer, type RawData, type ServerOptions, type WebSocket } from 'ws';
 import type { TokenService } from '@im/auth';
 import type { Config } from '@im/config';
 import type { Logger } from '@im/logger';
@@ -10,7 +10,7 @@ import { Connection, ConnectionSocket, type ConnectionLimits, type SessionInfo }
 import { ConnectionRegistry } from '../connections/connection-registry.ts';
 import { preparedFramesSupported } from '../connections/prepared-frame.ts';
 import { errorFields } from '../error-fields.ts';
-import type { Feeds } from '../fanout/feeds.ts';
+import { part1Channels, type Feeds } from '../fanout/feeds.ts';
 import type { PresenceAnnouncer } from '../fanout/presence-announcer.ts';
 import type { GatewayMetrics } from '../http/metrics.ts';
 import { admitFrame } from '../messages/admit-frame.ts';
@@ -19,6 +19,9 @@ import { authorizeUpgrade } from '../upgrade/authorize-upgrade.ts';
 import { rejectUpgrade } from '../upgrade/reject-upgrade.ts';
 import type { UserLookup } from '../upgrade/user-directory.ts';
 import type { CatchUp } from './catch-up.ts';
+import type { ChatContext } from '../devices/chat-context.ts';
+import type { Devices } from '../devices/devices.ts';
+import { handleChatFrame } from '../devices/handle-chat-frame.ts';
 
 export interface SessionsOptions {
   settings: Config['gateway'];
@@ -31,9 +34,18 @@ export interface SessionsOptions {
   announcer: PresenceAnnouncer;
   catchUp: CatchUp;
   messages: MessageContext;
+  /** `/api/chat` sockets: their conversations (Devices) and their frames (ChatContext). */
+  devices: Devices;
+  chat: ChatContext;
   /** True once the gateway drains: upgrades are refused. */
   isDraining(): boolean;
 }
+
+/**
+ * Largest `/api/chat` frame: big enough that a resume naming 10,000 conversations (beyond
+ * MAX_RESUME_CONVERSATIONS) is answered with an error frame rather than a 1009 close.
+ */
+const CHAT_MAX_PAYLOAD_BYTES = 512 * 1024;
 
 /** The resolved promise an idle socket's first frame chains on. */
 const SETTLED = Promise.resolve();
@@ -53,6 +65,8 @@ export class Sessions {
   private readonly queueTails = new Map<Connection, Promise<void>>();
   private readonly limits: ConnectionLimits;
   private readonly wss: WebSocketServer;
+  /** `/api/chat`'s: the same, but a resume frame may name thousands of conversations (messages keep their own limits). */
+  private readonly chatWss: WebSocketServer;
   // Per-socket listeners are shared functions (`this` is the socket): a closure for each event of
   // each socket would cost ~100 bytes apiece on tens of thousands of idle sockets. Pongs are
   // counted by ConnectionSocket itself.
@@ -63,7 +77,7 @@ export class Sessions {
   constructor(private readonly options: SessionsOptions) {
     const { settings } = options;
     this.limits = { maxBufferedBytes: settings.max_buffered_bytes, messagesPerSecond: settings.messages_per_second };
-    this.wss = new WebSocketServer({
+    const serverOptions: ServerOptions = {
       noServer: true,
       // The registry tracks the sockets; ws's own Set would cost a closure and an entry per socket.
       clientTracking: false,
@@ -72,7 +86,9 @@ export class Sessions {
       maxPayload: settings.max_payload_bytes,
       // Clients that send the token as subprotocols `bearer, <jwt>` get `bearer` back, never the token.
       handleProtocols: (protocols) => (protocols.has('bearer') ? 'bearer' : false),
-    });
+    };
+    this.wss = new WebSocketServer(serverOptions);
+    this.chatWss = new WebSocketServer({ ...serverOptions, maxPayload: Math.max(settings.max_payload_bytes, CHAT_MAX_PAYLOAD_BYTES) });
     // eslint-disable-next-line @typescript-eslint/no-this-alias -- the listeners' own `this` is the socket
     const sessions = this;
     this.onMessage = function (raw, isBinary) {
@@ -107,7 +123,7 @@ export class Sessions {
       rejectUpgrade(socket, error);
       return;
     }
-    this.wss.handleUpgrade(request, socket, head, (ws) => this.opened(ws as ConnectionSocket, session));
+    (session.devices ? this.chatWss : this.wss).handleUpgrade(request, socket, head, (ws) => this.opened(ws as ConnectionSocket, session));
   }
 
   private opened(ws: ConnectionSocket, session: SessionInfo): void {
@@ -134,8 +150,14 @@ export class Sessions {
   private async enter(connection: Connection, session: SessionInfo): Promise<void> {
     const { presence, feeds, announcer, catchUp, logger, metrics } = this.options;
     try {
+      // `/api/chat`: no welcome; the client's resume frame is answered with the caught-up notice.
+      if (connection.devices) {
+        await this.options.devices.enter(connection);
+        connection.joined = true;
+        return;
+      }
       if (session.lastId !== undefined) connection.startCatchUp();
-      await feeds.join(connection, session.room);
+      await feeds.join(connection, session.room, part1Channels(session.room, session.user.userId));
       connection.joined = true;
       const { firstConnection, onlineCount } = await presence.connect(session.room, session.user.userId);
       if (firstConnection) await announcer.joined(session.room, session.user, onlineCount);
@@ -155,7 +177,9 @@ export class Sessions {
     // Frames wait until the socket is in its room, then run one at a time, so a sender's
     // messages keep their order and count it as online.
     const tail = (this.queueTails.get(connection) ?? SETTLED).then(() =>
-      handleMessage(messages, connection, raw, isBinary).catch((err) => logger.error({ err: errorFields(err) }, 'message handling failed')),
+      (connection.devices ? handleChatFrame(this.options.chat, connection, raw, isBinary) : handleMessage(messages, connection, raw, isBinary)).catch((err) =>
+        logger.error({ err: errorFields(err) }, 'message handling failed'),
+      ),
     );
     this.enqueued(connection, tail);
   }
@@ -174,9 +198,10 @@ export class Sessions {
     metrics.connections.dec();
     this.registry.remove(connection);
     if (connection.joining) await connection.joining;
-    if (!connection.joined) return;
-    feeds.leave(connection, connection.room);
+    if (!connection.joined && !connection.devices) return;
     try {
+      if (connection.devices) return await this.options.devices.leave(connection);
+      feeds.leave(connection, connection.room);
       const { lastConnection, onlineCount } = await presence.disconnect(connection.room, connection.userId);
       if (lastConnection) await announcer.left(connection.room, connection.user, onlineCount);
     } catch (err) {

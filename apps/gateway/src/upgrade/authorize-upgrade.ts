@@ -6,6 +6,8 @@ import type { UserLookup } from './user-directory.ts';
 
 export const GROUP_PATH = '/api/chat_groups';
 export const PRIVATE_PATH = '/api/chat_private';
+/** Part 2: one socket per device, every conversation of the user (docs/protocol-part2.md). */
+export const CHAT_PATH = '/api/chat';
 
 export interface AuthorizeOptions {
   tokens: TokenService;
@@ -19,7 +21,7 @@ export interface AuthorizeOptions {
  */
 export async function authorizeUpgrade(request: IncomingMessage, options: AuthorizeOptions): Promise<SessionInfo> {
   const url = new URL(request.url ?? '/', 'http://gateway.invalid');
-  if (url.pathname !== GROUP_PATH && url.pathname !== PRIVATE_PATH) throw errors.notFound('没有这个聊天接口');
+  if (url.pathname !== GROUP_PATH && url.pathname !== PRIVATE_PATH && url.pathname !== CHAT_PATH) throw errors.notFound('没有这个聊天接口');
 
   const origin = request.headers.origin;
   if (origin !== undefined && !originAllowed(origin, options.allowedOrigins)) {
@@ -33,6 +35,7 @@ export async function authorizeUpgrade(request: IncomingMessage, options: Author
   const user = await options.users.get(claims.userId);
   if (!user) throw errors.notAuthenticated('用户不存在');
 
+  if (url.pathname === CHAT_PATH) return { claims, user, room: '', devices: true };
   const lastId = parseLastId(url.searchParams.get('last_id'));
 
   if (url.pathname === GROUP_PATH) return { claims, user, room: GROUP_CONVERSATION, lastId };

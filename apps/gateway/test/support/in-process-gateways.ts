@@ -21,6 +21,33 @@ export interface InProcessGateway {
   metrics: GatewayMetrics;
   /** Whether this gateway was drained (its parts are closed by drain, not by the cluster). */
   drained: boolean;
+  /** This gateway's bus traffic: its subscriptions now (channel → handlers) and every channel it published on. */
+  bus: BusTally;
+}
+
+export interface BusTally {
+  subscribed: Map<string, number>;
+  published: string[];
+}
+
+/** The broker with its subscriptions and publishes tallied, for tests of what crosses the bus. */
+function tallied(broker: Broker): { broker: Broker; bus: BusTally } {
+  const bus: BusTally = { subscribed: new Map(), published: [] };
+  const count = (channel: string, by: number) => {
+    const n = (bus.subscribed.get(channel) ?? 0) + by;
+    if (n === 0) bus.subscribed.delete(channel);
+    else bus.subscribed.set(channel, n);
+  };
+  return {
+    bus,
+    broker: {
+      ...broker,
+      publish: (channel, payload) => (bus.published.push(channel), broker.publish(channel, payload)),
+      publishMany: (messages) => (bus.published.push(...messages.map((m) => m.channel)), broker.publishMany(messages)),
+      subscribe: async (channel, handler) => (await broker.subscribe(channel, handler), count(channel, 1)),
+      unsubscribe: async (channel, handler) => (await broker.unsubscribe(channel, handler), count(channel, -1)),
+    },
+  };
 }
 
 export interface TestUser {
@@ -55,7 +82,9 @@ export interface InProcessCluster {
 
 let userCounter = 0;
 
-export async function startInProcessCluster(options: { gateways?: number; settings?: GatewaySettings } = {}): Promise<InProcessCluster> {
+export async function startInProcessCluster(
+  options: { gateways?: number; settings?: GatewaySettings; feedIdleMs?: number } = {},
+): Promise<InProcessCluster> {
   const database = await createTestDatabase();
   const config = loadConfig({
     env: { ...process.env, DATABASE_URL: database.url },
@@ -82,10 +111,21 @@ export async function startInProcessCluster(options: { gateways?: number; settin
   for (let i = 0; i < (options.gateways ?? 2); i += 1) {
     const gatewayReader = createChatReader({ url: database.url, connectionLimit: config.mysql.gateway_reader_connections });
     const gatewayWriter = createMessageWriter({ url: database.url, connectionLimit: config.mysql.gateway_writer_connections });
-    const broker = createMemoryBroker({ hub });
+    const { broker, bus } = tallied(createMemoryBroker({ hub }));
     const presence = createMemoryPresence({ hub: presenceHub });
     const metrics = createMetrics(`in-process-${i}`);
-    const gateway = createGateway({ config, logger: logger.child({ gateway: i }), reader: gatewayReader, writer: gatewayWriter, broker, presence, tokens, revocations, metrics });
+    const gateway = createGateway({
+      config,
+      logger: logger.child({ gateway: i }),
+      reader: gatewayReader,
+      writer: gatewayWriter,
+      broker,
+      presence,
+      tokens,
+      revocations,
+      metrics,
+      feedIdleMs: options.feedIdleMs,
+    });
     await gateway.start();
     gateway.server.listen(0, '127.0.0.1');
     await once(gateway.server, 'listening');
@@ -94,6 +134,7 @@ export async function startInProcessCluster(options: { gateways?: number; settin
       gateway,
       metrics,
       drained: false,
+      bus,
     };
     gateways.push(entry);
     parts.push({

@@ -1,0 +1,157 @@
+import { roomChannel, userChannel } from '@im/bus';
+import { roomConversationsOf, type Queryable } from '@im/db';
+import type { Logger } from '@im/logger';
+import type { Presence } from '@im/presence';
+import { isRoomConversation, parseConversation, type FileUrlSigner } from '@im/protocol';
+import type { Connection } from '../connections/connection.ts';
+import { prepareTextFrame } from '../connections/prepared-frame.ts';
+import type { ConversationFeed } from '../fanout/conversation-feed.ts';
+import type { DeviceHooks, Feeds } from '../fanout/feeds.ts';
+import { membershipChange } from './membership-change.ts';
+import { Subscription } from './subscription.ts';
+
+export interface DevicesOptions {
+  feeds: Feeds;
+  sql: Queryable;
+  presence: Pick<Presence, 'connectUser' | 'disconnectUser'>;
+  sign: FileUrlSigner;
+  logger: Logger;
+  /** How long a new socket's conversations wait for its first resume frame (see `enter`). */
+  holdMs: number;
+  /** A user's first `/api/chat` socket anywhere opened (true) or their last one closed (false). */
+  onUserPresence?(connection: Connection, online: boolean): void;
+}
+
+interface DeviceState {
+  subscriptions: Map<string, Subscription>;
+  holding: boolean;
+  holdTimer?: NodeJS.Timeout;
+}
+
+/**
+ * The `/api/chat` sockets of this gateway (one per device) and the conversations each one is in:
+ * every room of its user (from MySQL when it opens, then as room events say), every private chat
+ * with traffic here (a feed of one is made by its first message, see Feeds), and the group once
+ * the client names it. Each conversation of a socket is a Subscription in that conversation's
+ * feed, so a room's channel is subscribed once per gateway however many sockets are in it.
+ */
+export class Devices implements DeviceHooks {
+  private readonly byUser = new Map<string, Set<Connection>>();
+  private readonly states = new Map<Connection, DeviceState>();
+
+  constructor(private readonly options: DevicesOptions) {}
+
+  follows(userId: string): boolean {
+    return this.byUser.has(userId);
+  }
+
+  /** The socket's conversations (tests, resume). */
+  subscriptionsOf(connection: Connection): ReadonlyMap<string, Subscription> {
+    return this.states.get(connection)?.subscriptions ?? new Map();
+  }
+
+  /**
+   * A new socket: its user's channel, its rooms, the private feeds already here. Until its first
+   * resume frame (at most `holdMs`) live frames queue, so a resume starts exactly where the client
+   * left off and nothing arrives twice or out of order; a client that never resumes gets them then.
+   */
+  async enter(connection: Connection): Promise<void> {
+    const { feeds, sql, presence } = this.options;
+    const state: DeviceState = { subscriptions: new Map(), holding: true };
+    this.states.set(connection, state);
+    const sockets = this.byUser.get(connection.userId) ?? new Set();
+    this.byUser.set(connection.userId, sockets.add(connection));
+    await feeds.hold(userChannel(connection.userId));
+    for (const conversation of feeds.privateFeedsOf(connection.userId)) feeds.attach(this.subscription(connection, conversation), conversation);
+    const rooms = await roomConversationsOf(sql, connection.userId);
+    await Promise.all(rooms.map((room) => this.join(this.subscription(connection, room))));
+    if (this.states.get(connection) === state && state.holding) {
+      state.holdTimer = setTimeout(() => this.release(connection, new Set()), this.options.holdMs);
+      state.holdTimer.unref();
+    }
+    const { firstConnection } = await presence.connectUser(connection.userId);
+    if (firstConnection) this.options.onUserPresence?.(connection, true);
+  }
+
+  async leave(connection: Connection): Promise<void> {
+    const state = this.states.get(connection);
+    if (!state) return;
+    this.states.delete(connection);
+    clearTimeout(state.holdTimer);
+    for (const [conversation, subscription] of state.subscriptions) this.options.feeds.leave(subscription, conversation);
+    const sockets = this.byUser.get(connection.userId);
+    sockets?.delete(connection);
+    if (sockets?.size === 0) this.byUser.delete(connection.userId);
+    await this.options.feeds.release(userChannel(connection.userId));
+    const { lastConnection } = await this.options.presence.disconnectUser(connection.userId);
+    if (lastConnection) this.options.onUserPresence?.(connection, false);
+  }
+
+  /** The socket's subscription to a conversation, made if new (queueing while the socket holds). */
+  subscription(connection: Connection, conversation: string): Subscription {
+    const state = this.states.get(connection);
+    let subscription = state?.subscriptions.get(conversation);
+    if (subscription) return subscription;
+    subscription = new Subscription(connection, conversation, this.options.sign);
+    if (!state || state.holding) subscription.startCatchUp();
+    state?.subscriptions.set(conversation, subscription);
+    return subscription;
+  }
+
+  /** Puts the subscription in its conversation's feed (subscribing the channel if it is new here). */
+  async join(subscription: Subscription): Promise<void> {
+    const { connection, room: conversation } = subscription;
+    const channel = parseConversation(conversation)?.kind === 'private' ? userChannel(connection.userId) : roomChannel(conversation);
+    await this.options.feeds.join(subscription, conversation, [channel]);
+    // Closed, or removed from the room, while the channel was being subscribed.
+    if (this.states.get(connection)?.subscriptions.get(conversation) !== subscription) this.options.feeds.leave(subscription, conversation);
+  }
+
+  /** Stops delivering a conversation to the socket, at once. */
+  drop(connection: Connection, conversation: string): void {
+    const state = this.states.get(connection);
+    const subscription = state?.subscriptions.get(conversation);
+    if (!subscription) return;
+    state!.subscriptions.delete(conversation);
+    this.options.feeds.leave(subscription, conversation);
+  }
+
+  /** Ends the hold: every queued conversation goes live, except those a resume is catching up. */
+  release(connection: Connection, resuming: ReadonlySet<string>): void {
+    const state = this.states.get(connection);
+    if (!state?.holding) return;
+    state.holding = false;
+    clearTimeout(state.holdTimer);
+    for (const [conversation, subscription] of state.subscriptions) {
+      if (!resuming.has(conversation) && subscription.isCatchingUp) subscription.finishCatchUp();
+    }
+  }
+
+  feedCreated(conversation: string, feed: ConversationFeed): void {
+    const parsed = parseConversation(conversation);
+    if (parsed?.kind !== 'private') return;
+    for (const userId of parsed.userIds) {
+      for (const connection of this.byUser.get(userId) ?? []) feed.recipients.add(this.subscription(connection, conversation));
+    }
+  }
+
+  /**
+   * A frame for one user on their channel: a room event about them (applied first: a removed
+   * member's sockets leave the room before they get its last frame), a typing notice or a receipt.
+   */
+  userTransient(userId: string, conversation: string, frame: Buffer): void {
+    const sockets = this.byUser.get(userId);
+    if (!sockets) return;
+    const change = isRoomConversation(conversation) ? membershipChange(frame, userId) : undefined;
+    for (const connection of sockets) {
+      if (change === 'joined') void this.join(this.subscription(connection, conversation)).catch((err: unknown) => this.joinFailed(err, conversation));
+      if (change === 'left') this.drop(connection, conversation);
+    }
+    const prepared = prepareTextFrame(frame);
+    for (const connection of sockets) connection.deliverTransient(prepared);
+  }
+
+  private joinFailed(err: unknown, conversation: string): void {
+    this.options.logger.error({ err: { message: (err as Error)?.message }, conversation }, 'joining a room after its event failed');
+  }
+}

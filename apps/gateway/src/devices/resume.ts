@@ -1,0 +1,57 @@
+import { visibleConversations, type Queryable } from '@im/db';
+import { ErrorCode, type ParsedConversation } from '@im/protocol';
+import type { Connection } from '../connections/connection.ts';
+import type { CatchUp } from '../sessions/catch-up.ts';
+import { CAUGHT_UP, sendConversationNotice } from './conversation-errors.ts';
+import type { Devices } from './devices.ts';
+import type { Subscription } from './subscription.ts';
+
+export interface ResumeContext {
+  devices: Devices;
+  sql: Queryable;
+  catchUp: Pick<CatchUp, 'run'>;
+}
+
+/** Conversations caught up at once for one socket: each catch-up is a few MySQL pages at most. */
+const PARALLEL = 8;
+
+/**
+ * msg_type 10: for every listed conversation the socket may see, the messages after its last id,
+ * in order, then its live ones (queued meanwhile), with no gap and no duplicate; then the "caught
+ * up" notice. A conversation the user may not see gets a 1005 error naming it (and nothing else
+ * changes). Naming `group` subscribes the socket to it.
+ *
+ * A conversation this socket already receives live resumes from what the socket was sent: ids
+ * the client names below that are not sent again (the socket delivered them, or they came
+ * before it opened, and a client resumes only with what it has).
+ */
+export async function resume(ctx: ResumeContext, connection: Connection, conversations: Array<[ParsedConversation, bigint]>): Promise<void> {
+  const visible = await visibleConversations(ctx.sql, connection.userId, conversations.map(([conversation]) => conversation));
+  const listed = conversations.filter(([conversation]) => visible.has(conversation.id));
+  for (const [conversation] of conversations) {
+    if (!visible.has(conversation.id)) sendConversationNotice(connection, ErrorCode.NotFound, '会话不存在或你不在其中', conversation.id);
+  }
+  // Queue live frames of the listed conversations first, then let the others go.
+  const resuming = listed.map(([conversation, lastId]): [Subscription, bigint] => {
+    const subscription = ctx.devices.subscription(connection, conversation.id);
+    subscription.startCatchUp();
+    return [subscription, lastId];
+  });
+  ctx.devices.release(connection, new Set(listed.map(([conversation]) => conversation.id)));
+  let next = 0;
+  const worker = async () => {
+    while (next < resuming.length && connection.isOpen) {
+      const [subscription, lastId] = resuming[next++]!;
+      try {
+        await ctx.devices.join(subscription);
+        await ctx.catchUp.run(subscription, lastId);
+      } catch {
+        // MySQL or Redis did not answer: the conversation goes live, and the client is told to resume it again.
+        if (subscription.isCatchingUp) subscription.finishCatchUp();
+        sendConversationNotice(connection, ErrorCode.ServiceUnavailable, '会话同步失败，请稍后重新同步', subscription.room);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(PARALLEL, resuming.length) }, worker));
+  sendConversationNotice(connection, ErrorCode.Ok, CAUGHT_UP);
+}

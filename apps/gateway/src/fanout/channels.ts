@@ -1,0 +1,49 @@
+import type { Broker, MessageHandler } from '@im/bus';
+
+interface ChannelEntry {
+  /** Feeds and users holding this channel: the last one to let go unsubscribes it. */
+  holders: number;
+  subscribed: Promise<void>;
+  handler: MessageHandler;
+}
+
+/**
+ * This gateway's bus subscriptions, counted: one Redis subscription per channel however many
+ * feeds and users of this gateway hold it, dropped when the last one lets go.
+ */
+export class Channels {
+  private readonly entries = new Map<string, ChannelEntry>();
+
+  constructor(
+    private readonly broker: Pick<Broker, 'subscribe' | 'unsubscribe'>,
+    /** The one handler of a channel, made when it is first subscribed. */
+    private readonly handlerFor: (channel: string) => MessageHandler,
+  ) {}
+
+  /** Takes a hold on the channel; resolves once Redis confirmed the subscription. */
+  hold(channel: string): Promise<void> {
+    let entry = this.entries.get(channel);
+    if (!entry) {
+      const handler = this.handlerFor(channel);
+      const created: ChannelEntry = { holders: 0, handler, subscribed: this.broker.subscribe(channel, handler) };
+      created.subscribed.catch(() => {
+        if (this.entries.get(channel) === created) this.entries.delete(channel);
+      });
+      this.entries.set(channel, (entry = created));
+    }
+    entry.holders += 1;
+    return entry.subscribed;
+  }
+
+  async release(channel: string): Promise<void> {
+    const entry = this.entries.get(channel);
+    if (!entry || --entry.holders > 0) return;
+    this.entries.delete(channel);
+    await this.broker.unsubscribe(channel, entry.handler).catch(() => {});
+  }
+
+  /** Whether this gateway subscribes the channel (tests and metrics). */
+  has(channel: string): boolean {
+    return this.entries.has(channel);
+  }
+}
