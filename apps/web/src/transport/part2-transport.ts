@@ -133,8 +133,11 @@ export function createPart2Transport(im: ImClient, store: ChatStore): ChatTransp
   function detectMissingEndpoint(chat: ChatSocket): Promise<never> {
     return new Promise((_resolve, reject) => {
       let failures = 0;
+      let welcomed = false;
+      chat.on('welcome', () => (welcomed = true));
       chat.on('state', (change) => {
-        if (change.state !== 'reconnecting' || chat.state === 'open') return;
+        // Only before the first welcome: later losses are a gateway going away, not a missing endpoint.
+        if (change.state !== 'reconnecting' || welcomed) return;
         failures += 1;
         if (failures !== 2) return;
         im.accounts.list({ limit: 1 }).then(
