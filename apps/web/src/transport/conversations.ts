@@ -1,8 +1,9 @@
 import { ApiError, backoffDelay, type ChatMessage, type ConversationId, type ImClient, type RoomDetails } from '@im/client';
-import { HISTORY_PAGE } from '../config.ts';
 import { describeError } from '../i18n/i18n.ts';
 import type { ChatStore, ConversationState } from '../state/chat-store.ts';
 
+/** Messages per history page (the API allows up to 100). */
+const HISTORY_PAGE = 30;
 /** Inbox pages read at start (100 conversations each); older ones come as they get activity. */
 const INBOX_PAGES = 3;
 const PEOPLE_PAGE = 100;
