@@ -276,9 +276,10 @@ test('the web app: two people on two gateways chat, send an image and survive a 
     await seeMessage(bob, 'Hello Bob, this is Alice');
     await say(bob, '你好 Alice！我是 Bob');
     await seeMessage(alice, '你好 Alice！我是 Bob');
-    // Alice saw Bob come online (Part 1 join frames); his avatar loads in a plain <img>.
-    const bobEntry = alice.page.getByRole('button', { name: `${bob.username} (${en['chat.online']})` });
-    await bobEntry.waitFor();
+    // His avatar loads in a plain <img>. Part 1's join frames also tell Alice he is online; Part 2
+    // tells only private-chat peers (the private chat step checks that).
+    const bobEntry = alice.page.locator(`.people .conversation-item[data-user-id="${await userIdOf(bob)}"]`);
+    if ((await protocolOf(alice)) === 'part1') await alice.page.getByRole('button', { name: `${bob.username} (${en['chat.online']})` }).waitFor();
     const avatar = await bobEntry.locator('img.avatar').evaluate(async (img: HTMLImageElement) => {
       await img.decode();
       return { width: img.naturalWidth, path: new URL(img.src).pathname };
@@ -348,6 +349,10 @@ test('the web app: two people on two gateways chat, send an image and survive a 
     await say(bob, '收到，只有我们两个能看到');
     await seeMessage(alice, '收到，只有我们两个能看到');
     await shot(bob, '05-private-chat-phone-zh.png');
+    if ((await protocolOf(alice)) === 'part2') {
+      // Peers of a private chat see each other online (Part 2 presence), in the list too.
+      await inboxItem(alice, bob.username).and(alice.page.getByRole('button', { name: new RegExp(`^${bob.username}, ${en['chat.online']}`) })).waitFor();
+    }
 
     // Not in the group room.
     await bob.page.getByRole('button', { name: zh['chat.back'] }).click();
@@ -414,21 +419,22 @@ test('the web app: two people on two gateways chat, send an image and survive a 
       async () => (await apiGet<{ list: { conversation: string; unread_count: number; last_read_id: number }[] }>(bob, '/api/conversations')).list.find((c) => c.conversation === 'group'),
       (group) => group?.unread_count === 0 && group.last_read_id === newest,
     );
-    if ((await protocolOf(alice)) === 'part2') {
-      // Part 2 read frames: Alice sees that Bob read her message.
-      await alice.page.locator('li.message.own .read-mark').waitFor();
-    }
   });
 
-  await step('typing in a private chat shows on the other screen (Part 2)', async (st) => {
+  await step('in a private chat, Alice sees that Bob read her message and that he is typing (Part 2)', async (st) => {
     if ((await protocolOf(bob)) !== 'part2') {
-      st.skip('the server has no /api/chat: Part 1 has no typing frames');
+      st.skip('the server has no /api/chat: Part 1 has no read or typing frames');
       return;
     }
+    await inboxItem(alice, bob.username).click();
+    await say(alice, 'Did you read this?');
     await inboxItem(bob, alice.username).click();
-    await alice.page.getByRole('button', { name: new RegExp(`^${bob.username}`) }).first().click();
+    await seeMessage(bob, 'Did you read this?');
+    // Bob's screen moved his read cursor; Alice's message says so.
+    await messageList(alice).locator('li.message.own', { hasText: 'Did you read this?' }).locator('.read-mark').waitFor();
     await composer(bob).pressSequentially('正在输入');
     await alice.page.getByText(en['chat.typingOne'].replace('{name}', bob.username)).waitFor();
+    await shot(alice, '09-read-and-typing.png');
     await composer(bob).fill('');
     await backToList(bob);
   });

@@ -184,6 +184,10 @@ export function createChatStore(selfId: string) {
 
   /** A live message: unread unless it is mine or read already; whoever sent it stopped typing. */
   function noteLive(state: ConversationState, message: ChatMessage): void {
+    // Someone who registered after the list of people was loaded.
+    if (message.user_id !== selfId && !people.value.some((p) => p.user_id === message.user_id)) {
+      people.value = [...people.value, { user_id: message.user_id, user_name: message.username, avatar: message.avatar }];
+    }
     if (state.typing.value.has(message.user_id)) {
       const typing = new Map(state.typing.value);
       typing.delete(message.user_id);

@@ -34,6 +34,8 @@ export function createPart2Transport(im: ImClient, store: ChatStore): ChatTransp
   let socket: ChatSocket | undefined;
   let stopped = false;
   let inboxReload: ReturnType<typeof setTimeout> | undefined;
+  /** Peers whose online state the inbox or a presence notice told. */
+  const presenceKnown = new Set<string>();
   const sync = createConversationSync(im, store, () => stopped);
   const onOnline = () => socket?.reconnectNow();
 
@@ -51,6 +53,16 @@ export function createPart2Transport(im: ImClient, store: ChatStore): ChatTransp
       store.conversation(message.conversation, { kind: message.conversation === GROUP_CONVERSATION ? 'group' : 'room' });
       reloadInboxSoon();
     }
+  }
+
+  /**
+   * Presence notices come when a peer's first socket opens or last one closes: of a peer already
+   * online when the private chat began, the inbox (`peer.online`) tells, once.
+   */
+  function learnPresence(peerId: string | undefined): void {
+    if (!peerId || presenceKnown.has(peerId)) return;
+    presenceKnown.add(peerId);
+    reloadInboxSoon();
   }
 
   function reloadInboxSoon(): void {
@@ -84,6 +96,7 @@ export function createPart2Transport(im: ImClient, store: ChatStore): ChatTransp
     chat.on('message', (message) => {
       ensureConversation(message);
       const state = store.conversations.value.get(message.conversation)!;
+      learnPresence(state.peer?.user_id);
       if (state.loaded.value) store.addMessages(message.conversation, [message], true);
       else store.noteUnloaded(state, message);
       if (message.conversation === GROUP_CONVERSATION) store.onlineCount.value = message.online_count;
@@ -107,6 +120,7 @@ export function createPart2Transport(im: ImClient, store: ChatStore): ChatTransp
     });
     chat.on('roomEvent', onRoomEvent);
     chat.on('presence', (frame) => {
+      presenceKnown.add(frame.user_id);
       store.setOnline({ user_id: frame.user_id, username: frame.username, avatar: frame.avatar }, frame.msg_type === 2);
     });
     chat.on('welcome', (frame) => {
@@ -173,6 +187,7 @@ export function createPart2Transport(im: ImClient, store: ChatStore): ChatTransp
       window.addEventListener('online', onOnline);
       store.conversation(GROUP_CONVERSATION, { kind: 'group' });
       await Promise.all([sync.loadInboxUntilDone(), sync.loadMorePeople()]);
+      for (const state of store.conversations.value.values()) if (state.peer) presenceKnown.add(state.peer.user_id);
       const connected = connect();
       await Promise.race([connected, detectMissingEndpoint(socket!)]);
       void open(store.activeId.value);
