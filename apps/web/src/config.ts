@@ -9,5 +9,3 @@
 export const serverBaseUrl: string = (import.meta.env.VITE_IM_SERVER ?? '').replace(/\/$/, '');
 export const showOutboxHint: boolean = import.meta.env.VITE_IM_OUTBOX_HINT !== 'false';
 
-/** Messages per history page (the API allows up to 100). */
-export const HISTORY_PAGE = 30;

@@ -21,20 +21,22 @@ export {
   type PendingMessage,
 } from './socket/chat-socket.ts';
 export { backoffDelay, type BackoffOptions } from './socket/backoff.ts';
-/** @public */
-export {
-  Part2MsgType,
-  type ServerFrame,
-  type OutgoingMessage,
-  type PresenceNotice,
-  type SystemNotice,
-  type TypingFrame,
-  type ReadFrame,
-  type RoomEventFrame,
-  type RoomEventKind,
+/** @public Part 2's wire types are @im/protocol's (one definition for servers and clients), re-exported. */
+export type {
+  ServerFrame,
+  OutgoingMessage,
+  PresenceNotice,
+  SystemNotice,
+  TypingFrame,
+  ReadFrame,
+  RoomEventFrame,
+  RoomEventKind,
+  RoomSummary,
 } from './socket/frames.ts';
 export type { WebSocketLike, WebSocketConstructor, WebSocketFactory } from './socket/web-socket.ts';
 export { signedFileUrl } from './signed-url.ts';
 /** @public */
-export { MsgType, CloseCode, ErrorCode, GROUP_CONVERSATION, privateConversation } from '@im/protocol';
+export { MsgType, CloseCode, ErrorCode, GROUP_CONVERSATION, privateConversation, parseConversation } from '@im/protocol';
+/** @public */
+export type { SendRequest, ResumeRequest, TypingRequest, ReadRequest, ConversationChatFrame, ConversationFileInfo } from '@im/protocol';
 export type * from './types.ts';

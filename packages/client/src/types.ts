@@ -56,6 +56,7 @@ export type ConversationId = string;
 
 export type RoomRole = 'owner' | 'admin' | 'member';
 
+/** A room as the rooms endpoints answer it. */
 export interface Room {
   room_id: string;
   conversation: ConversationId;
@@ -63,6 +64,9 @@ export interface Room {
   owner_id: string;
   member_count: number;
   created_at: string;
+  updated_at: string;
+  /** The caller's role; absent in the answer to leaving. */
+  role?: RoomRole;
 }
 
 export interface RoomMember {
@@ -76,6 +80,13 @@ export interface RoomMember {
 /** `GET /api/rooms/<room_id>`: the room and its members. */
 export interface RoomDetails extends Room {
   members: RoomMember[];
+}
+
+/** `POST /api/rooms/<room_id>/members`: who was added, who was a member already. */
+export interface AddMembersResult {
+  room: Room;
+  added: string[];
+  already_members: string[];
 }
 
 /** One entry of the inbox, `GET /api/conversations`. */

@@ -156,9 +156,9 @@ describe('ImClient over HTTP', () => {
 
   it('Part 2: rooms, the inbox and read cursors on the paths of the contract, ids URL-encoded', async () => {
     const im = new ImClient({ baseUrl: base, tokenStore: memoryTokenStore(session()) });
-    answer = (req) => ({ status: 200, body: { code: 0, data: req.url === '/api/rooms' && req.method === 'GET' ? { list: [{ room_id: 'r1' }] } : {}, msg: '成功' } });
+    answer = (req) => ({ status: 200, body: { code: 0, data: req.url === '/api/rooms' && req.method === 'GET' ? { count: 1, list: [{ room_id: 'r1' }] } : {}, msg: '成功' } });
     await im.rooms.create({ name: '周末', memberIds: ['bbbbbbbbbb'] });
-    assert.deepEqual(await im.rooms.list(), [{ room_id: 'r1' }]);
+    assert.deepEqual(await im.rooms.list(), { count: 1, list: [{ room_id: 'r1' }] });
     await im.rooms.get('r1');
     await im.rooms.addMembers('r1', ['cccccccccc']);
     await im.rooms.removeMember('r1', 'cccccccccc');

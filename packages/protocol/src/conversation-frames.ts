@@ -116,3 +116,18 @@ export interface ResumeRequest {
   msg_type: typeof MsgType.Resume;
   conversations: Record<string, number>;
 }
+
+/**
+ * A message a client sends (text 4, file 5, image 7; 6 is relayed upload progress). Part 1
+ * sockets take it as it is; on `ws /api/chat` it names its `conversation`. The server's echo (the
+ * stored frame, same `client_msg_id`) is the acknowledgement.
+ */
+export interface SendRequest {
+  /** Part 2 only: where it goes (`group`, `r:<room_id>`, `p:<a>:<b>`). */
+  conversation?: string;
+  msg_type: 4 | 5 | 6 | 7;
+  content: string;
+  client_msg_id?: string;
+  /** File and image messages: the `file_name` of an upload. */
+  file?: { name: string };
+}

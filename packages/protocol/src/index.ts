@@ -44,6 +44,7 @@ export {
   type ReadRequest,
   type ReadFrame,
   type ResumeRequest,
+  type SendRequest,
 } from './conversation-frames.ts';
 /** @public for the gateway's `ws /api/chat` (issue 11, gateway side): typing and read frames, room roles and events. */
 export { typingFrame, readFrame } from './conversation-frames.ts';

@@ -18,7 +18,7 @@ export function App() {
 }
 
 function SignedIn() {
-  const store = useMemo(() => createChatStore(), []);
+  const store = useMemo(() => createChatStore(im.user!.user_id), []);
   const transport = useMemo(() => createTransport(im, store), [store]);
   useEffect(() => {
     // Every failure inside is shown in the store (the connection banner) or ends the session.

@@ -1,8 +1,7 @@
-import { useSignal } from '@preact/signals';
-import type { PublicUser } from '@im/client';
+import { useEffect } from 'preact/hooks';
 import { t } from '../i18n/i18n.ts';
 import { im } from '../state/session.ts';
-import type { ChatStore } from '../state/chat-store.ts';
+import type { ChatStore, Person } from '../state/chat-store.ts';
 import type { ChatTransport } from '../transport/transport.ts';
 import { ConnectionBanner } from './connection-banner.tsx';
 import { ConversationPane } from './conversation-pane.tsx';
@@ -23,20 +22,19 @@ function signOut(transport: ChatTransport): void {
  * right. On a phone-sized screen one of the two fills it (`data-pane`), with a back button.
  */
 export function ChatView({ store, transport }: { store: ChatStore; transport: ChatTransport }) {
-  const pane = useSignal<'list' | 'conversation'>('conversation');
   const me = im.user!;
+  // Messages that arrive while the page is hidden stay unread until it is seen.
+  useEffect(() => {
+    const onVisibility = () => (store.visible.value = document.visibilityState === 'visible');
+    document.addEventListener('visibilitychange', onVisibility);
+    return () => document.removeEventListener('visibilitychange', onVisibility);
+  }, [store]);
 
-  const openGroup = () => {
-    pane.value = 'conversation';
-    void transport.openGroup();
-  };
-  const openPrivate = (peer: PublicUser) => {
-    pane.value = 'conversation';
-    void transport.openPrivate(peer);
-  };
+  const open = (id: string) => void transport.open(id);
+  const openPrivate = (peer: Person) => void transport.openPrivate(peer);
 
   return (
-    <div class="chat" data-pane={pane.value}>
+    <div class="chat" data-pane={store.pane.value} data-protocol={store.part2.value ? 'part2' : 'part1'}>
       <header class="topbar">
         <h1 class="brand">{t('app.title')}</h1>
         <ConnectionBanner connection={store.connection.value} onRetry={() => transport.reconnectNow()} />
@@ -49,8 +47,8 @@ export function ChatView({ store, transport }: { store: ChatStore; transport: Ch
           {t('chat.logout')}
         </button>
       </header>
-      <Sidebar store={store} transport={transport} onGroup={openGroup} onPrivate={openPrivate} />
-      <ConversationPane store={store} transport={transport} onBack={() => (pane.value = 'list')} />
+      <Sidebar store={store} transport={transport} onOpen={open} onPrivate={openPrivate} />
+      <ConversationPane store={store} transport={transport} onBack={() => (store.pane.value = 'list')} />
     </div>
   );
 }

@@ -59,7 +59,10 @@ export function Composer({ state, transport }: { state: ConversationState; trans
         value={text}
         placeholder={t('chat.placeholder')}
         aria-label={t('chat.placeholder')}
-        onInput={(e) => setText(e.currentTarget.value)}
+        onInput={(e) => {
+          setText(e.currentTarget.value);
+          if (e.currentTarget.value.trim()) transport.typing(state.id);
+        }}
         onKeyDown={(e) => {
           if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) {
             e.preventDefault();

@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'preact/hooks';
-import { MsgType, type ChatMessage } from '@im/client';
+import { MsgType, signedFileUrl, type ChatMessage } from '@im/client';
 import { lang, t } from '../i18n/i18n.ts';
 import { im } from '../state/session.ts';
 import type { PendingItem } from '../state/chat-store.ts';
@@ -10,9 +10,11 @@ interface MessageProps {
   own: boolean;
   /** Same sender as the message above: no name and avatar again. */
   continued: boolean;
+  /** My newest message the others have read (Part 2 read state). */
+  read?: boolean;
 }
 
-export function MessageItem({ message, own, continued }: MessageProps) {
+export function MessageItem({ message, own, continued, read }: MessageProps) {
   const time = new Date(message.date);
   return (
     <li class={`message${own ? ' own' : ''}${continued ? ' continued' : ''}`} data-id={message.id} data-client-msg-id={message.client_msg_id}>
@@ -27,6 +29,7 @@ export function MessageItem({ message, own, continued }: MessageProps) {
           </div>
         )}
         <MessageBody message={message} />
+        {read && <span class="read-mark">{t('chat.read')}</span>}
       </div>
     </li>
   );
@@ -50,9 +53,12 @@ function MessageBody({ message }: { message: ChatMessage }) {
 
 /** An image message shown in place (a blob: URL on Part 1 servers, see transport/media.ts). */
 function InlineImage({ message }: { message: ChatMessage }) {
-  const [src, setSrc] = useState<string | undefined>();
+  // A signed url (Part 2) loads directly; only Part 1 frames wait for a fetched blob: URL.
+  const signed = signedFileUrl(message);
+  const [src, setSrc] = useState<string | undefined>(signed && im.assetUrl(signed));
   const [failed, setFailed] = useState(false);
   useEffect(() => {
+    if (signed) return;
     let live = true;
     imageSource(message).then(
       (url) => live && setSrc(url),

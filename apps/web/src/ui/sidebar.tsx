@@ -1,67 +1,57 @@
 import { useSignal } from '@preact/signals';
-import { GROUP_CONVERSATION, privateConversation, type PublicUser } from '@im/client';
-import { t } from '../i18n/i18n.ts';
+import { MsgType, privateConversation, type ChatMessage } from '@im/client';
+import { lang, t } from '../i18n/i18n.ts';
 import { im } from '../state/session.ts';
-import type { ChatStore } from '../state/chat-store.ts';
+import type { ChatStore, ConversationState, Person } from '../state/chat-store.ts';
 import type { ChatTransport } from '../transport/transport.ts';
+import { NewRoomDialog } from './room-dialogs.tsx';
 
 interface SidebarProps {
   store: ChatStore;
   transport: ChatTransport;
-  onGroup: () => void;
-  onPrivate: (peer: PublicUser) => void;
+  onOpen: (id: string) => void;
+  onPrivate: (peer: Person) => void;
+}
+
+/** The name a conversation goes by on screen. */
+export function titleOf(state: ConversationState): string {
+  if (state.kind === 'group') return t('chat.group');
+  if (state.kind === 'room') return state.room.value?.name ?? state.id;
+  return state.peer?.user_name ?? state.id;
 }
 
 /**
- * The group room, then people: online first (as far as Part 1's join and leave frames tell),
- * each opening a private chat. A dot marks conversations with something new.
+ * The conversations (the inbox: newest activity first, unread badges, last message, who is
+ * online), a button for a new room, then everyone else to start a private chat with.
  */
-export function Sidebar({ store, transport, onGroup, onPrivate }: SidebarProps) {
+export function Sidebar({ store, transport, onOpen, onPrivate }: SidebarProps) {
   const filter = useSignal('');
+  const creating = useSignal(false);
   const me = im.user!;
-  const active = store.activeId.value;
   const online = store.online.value;
-  const conversations = store.conversations.value;
-  const group = conversations.get(GROUP_CONVERSATION);
 
   const query = filter.value.trim().toLowerCase();
   const people = store.people.value
     .filter((p) => p.user_id !== me.user_id)
-    .filter((p) => !query || p.user_name.toLowerCase().includes(query));
-  // People who wrote first (found by the poll) but are not on the loaded page of people.
-  for (const state of conversations.values()) {
-    if (state.peer && !people.some((p) => p.user_id === state.peer!.user_id) && (!query || state.peer.user_name.toLowerCase().includes(query))) {
-      people.push(state.peer);
-    }
-  }
-  const unseen = (peerId: string) => conversations.get(privateConversation(me.user_id, peerId))?.unseen.value ?? false;
-  people.sort(
-    (a, b) =>
-      Number(unseen(b.user_id)) - Number(unseen(a.user_id)) ||
-      Number(online.has(b.user_id)) - Number(online.has(a.user_id)) ||
-      a.user_name.localeCompare(b.user_name),
-  );
+    .filter((p) => !query || p.user_name.toLowerCase().includes(query))
+    .sort((a, b) => Number(online.has(b.user_id)) - Number(online.has(a.user_id)) || a.user_name.localeCompare(b.user_name));
 
   return (
     <nav class="sidebar" aria-label={t('chat.conversations')}>
-      <ul class="conversations">
-        <li>
-          <button
-            type="button"
-            class="conversation-item"
-            aria-current={active === GROUP_CONVERSATION ? 'page' : undefined}
-            onClick={onGroup}
-          >
-            <span class="group-icon" aria-hidden="true">
-              #
-            </span>
-            <span class="item-text">
-              <span class="item-title">{t('chat.group')}</span>
-              <span class="item-subtitle">{t('chat.onlineCount', { n: Math.max(store.onlineCount.value, online.size) })}</span>
-            </span>
-            {group?.unseen.value && <span class="dot" role="img" aria-label={t('chat.newMessages')} />}
-          </button>
-        </li>
+      <div class="section-head">
+        <h2 class="section-title" id="chats-title">
+          {t('chat.chats')}
+        </h2>
+        <button type="button" class="link new-room" onClick={() => (creating.value = true)}>
+          + {t('room.new')}
+        </button>
+      </div>
+      <ul class="conversations inbox" aria-labelledby="chats-title">
+        {store.inbox.value.map((state) => (
+          <li key={state.id}>
+            <ConversationItem state={state} store={store} onOpen={() => onOpen(state.id)} />
+          </li>
+        ))}
       </ul>
       <h2 class="section-title" id="people-title">
         {t('chat.people')}
@@ -83,7 +73,7 @@ export function Sidebar({ store, transport, onGroup, onPrivate }: SidebarProps) 
               <button
                 type="button"
                 class="conversation-item"
-                aria-current={active === id ? 'page' : undefined}
+                aria-current={store.activeId.value === id ? 'page' : undefined}
                 aria-label={`${peer.user_name}${isOnline ? ` (${t('chat.online')})` : ''}`}
                 data-user-id={peer.user_id}
                 onClick={() => onPrivate(peer)}
@@ -96,7 +86,6 @@ export function Sidebar({ store, transport, onGroup, onPrivate }: SidebarProps) 
                   <span class="item-title">{peer.user_name}</span>
                   {isOnline && <span class="item-subtitle online">{t('chat.online')}</span>}
                 </span>
-                {unseen(peer.user_id) && <span class="dot" role="img" aria-label={t('chat.newMessages')} />}
               </button>
             </li>
           );
@@ -107,6 +96,76 @@ export function Sidebar({ store, transport, onGroup, onPrivate }: SidebarProps) 
           {t('chat.loadMorePeople')}
         </button>
       )}
+      {creating.value && (
+        <NewRoomDialog
+          store={store}
+          transport={transport}
+          onClose={(created) => {
+            creating.value = false;
+            if (created) onOpen(created);
+          }}
+        />
+      )}
     </nav>
   );
+}
+
+function ConversationItem({ state, store, onOpen }: { state: ConversationState; store: ChatStore; onOpen: () => void }) {
+  const title = titleOf(state);
+  const unread = state.unread.value;
+  const peerOnline = state.peer ? store.online.value.has(state.peer.user_id) : false;
+  const last = state.lastMessage.value;
+  const badge = unread.capped ? '99+' : String(unread.count);
+  const label = [title, peerOnline ? t('chat.online') : '', unread.count > 0 ? t('chat.unread', { n: badge }) : ''].filter(Boolean).join(', ');
+  return (
+    <button
+      type="button"
+      class="conversation-item"
+      aria-current={store.activeId.value === state.id ? 'page' : undefined}
+      aria-label={label}
+      data-conversation={state.id}
+      onClick={onOpen}
+    >
+      {state.kind === 'private' && state.peer ? (
+        <span class="avatar-wrap">
+          <img class="avatar" src={im.assetUrl(state.peer.avatar)} alt="" width={32} height={32} loading="lazy" />
+          {peerOnline && <span class="presence" aria-hidden="true" />}
+        </span>
+      ) : (
+        <span class={`group-icon${state.kind === 'room' ? ' room' : ''}`} aria-hidden="true">
+          {state.kind === 'group' ? '#' : title.slice(0, 1).toUpperCase()}
+        </span>
+      )}
+      <span class="item-text">
+        <span class="item-title">{title}</span>
+        <span class="item-subtitle preview">{last ? preview(last) : state.kind === 'group' ? t('chat.onlineCount', { n: Math.max(store.onlineCount.value, store.online.value.size) }) : t('chat.noMessagesYet')}</span>
+      </span>
+      <span class="item-side">
+        {last && <time class="item-time">{shortTime(last.date)}</time>}
+        {unread.count > 0 && (
+          <span class="badge" aria-hidden="true">
+            {badge}
+          </span>
+        )}
+      </span>
+    </button>
+  );
+}
+
+function preview(message: ChatMessage): string {
+  const who = message.user_id === im.user?.user_id ? t('chat.you') : message.username;
+  const what =
+    message.msg_type === MsgType.Image
+      ? t('chat.imagePreview')
+      : message.msg_type === MsgType.File
+        ? t('chat.filePreview', { name: message.file?.original_name ?? message.content })
+        : message.content;
+  return `${who}: ${what}`;
+}
+
+function shortTime(date: string): string {
+  const when = new Date(date);
+  const locale = lang.value === 'zh' ? 'zh-CN' : 'en';
+  const sameDay = when.toDateString() === new Date().toDateString();
+  return sameDay ? when.toLocaleTimeString(locale, { hour: '2-digit', minute: '2-digit' }) : when.toLocaleDateString(locale, { month: 'short', day: 'numeric' });
 }

@@ -18,7 +18,7 @@ export class ConversationsApi {
   }
 
   /** Moves the caller's read cursor forward (never back); an id not in the conversation → 1002. */
-  markRead(conversation: ConversationId, lastReadId: number): Promise<unknown> {
+  markRead(conversation: ConversationId, lastReadId: number): Promise<{ conversation: ConversationId; last_read_id: number; moved: boolean }> {
     return this.http.request(`/api/conversations/${encodeURIComponent(conversation)}/read`, { body: { last_read_id: lastReadId } });
   }
 }

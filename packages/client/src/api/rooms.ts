@@ -1,5 +1,5 @@
 import type { HttpClient } from '../http-client.ts';
-import type { Room, RoomDetails, RoomRole } from '../types.ts';
+import type { AddMembersResult, Page, Room, RoomDetails, RoomMember, RoomRole } from '../types.ts';
 
 /** Part 2 rooms with members (CONTRACT.md "Rooms"). Not a member: 404 / 1005; no right: 403 / 1004. */
 export class RoomsApi {
@@ -10,10 +10,9 @@ export class RoomsApi {
     return this.http.request('/api/rooms', { body: { name: input.name, member_ids: input.memberIds } });
   }
 
-  /** The caller's rooms (the contract does not fix the shape: a list, or `{list}` as elsewhere). */
-  async list(): Promise<Room[]> {
-    const data = await this.http.request<Room[] | { list: Room[] }>('/api/rooms');
-    return Array.isArray(data) ? data : data.list;
+  /** The caller's rooms, by name. */
+  list(): Promise<Page<Room>> {
+    return this.http.request('/api/rooms');
   }
 
   get(roomId: string): Promise<RoomDetails> {
@@ -21,21 +20,21 @@ export class RoomsApi {
   }
 
   /** Owner or admin. */
-  addMembers(roomId: string, userIds: string[]): Promise<RoomDetails> {
+  addMembers(roomId: string, userIds: string[]): Promise<AddMembersResult> {
     return this.http.request(`/api/rooms/${encodeURIComponent(roomId)}/members`, { body: { user_ids: userIds } });
   }
 
   /** Owner or admin removes someone; anyone removes themselves (leaves). */
-  removeMember(roomId: string, userId: string): Promise<unknown> {
+  removeMember(roomId: string, userId: string): Promise<Room> {
     return this.http.request(`/api/rooms/${encodeURIComponent(roomId)}/members/${encodeURIComponent(userId)}`, { method: 'DELETE' });
   }
 
-  leave(roomId: string, selfId: string): Promise<unknown> {
+  leave(roomId: string, selfId: string): Promise<Room> {
     return this.removeMember(roomId, selfId);
   }
 
   /** Owner only. */
-  setRole(roomId: string, userId: string, role: Exclude<RoomRole, 'owner'>): Promise<unknown> {
+  setRole(roomId: string, userId: string, role: Exclude<RoomRole, 'owner'>): Promise<RoomMember> {
     return this.http.request(`/api/rooms/${encodeURIComponent(roomId)}/members/${encodeURIComponent(userId)}`, {
       method: 'PATCH',
       body: { role },

@@ -9,7 +9,6 @@ import {
   asChatMessage,
   conversationOf,
   isChatFrame,
-  Part2MsgType,
   type OutgoingMessage,
   type PresenceNotice,
   type ReadFrame,
@@ -162,7 +161,7 @@ export class ChatSocket extends Emitter<ChatSocketEvents> {
   /** Part 2: "typing…" in a conversation; dropped when not connected (it is only a hint). */
   typing(conversation: ConversationId): void {
     this.requirePart2('typing');
-    if (this.welcomed) this.ws?.send(JSON.stringify({ conversation, msg_type: Part2MsgType.Typing }));
+    if (this.welcomed) this.ws?.send(JSON.stringify({ conversation, msg_type: MsgType.Typing }));
   }
 
   /** Part 2: moves the read cursor (msg_type 9); the newest per conversation goes out when connected. */
@@ -180,7 +179,7 @@ export class ChatSocket extends Emitter<ChatSocketEvents> {
     this.requirePart2('follow');
     if (this.lastIds.has(conversation)) return;
     this.lastIds.set(conversation, lastId);
-    if (this.welcomed) this.ws?.send(JSON.stringify({ msg_type: Part2MsgType.Resume, conversations: { [conversation]: lastId } }));
+    if (this.welcomed) this.ws?.send(JSON.stringify({ msg_type: MsgType.Resume, conversations: { [conversation]: lastId } }));
   }
 
   // ---- connection lifecycle ----
@@ -236,7 +235,7 @@ export class ChatSocket extends Emitter<ChatSocketEvents> {
     this.failedHandshakes = 0;
     // Part 2: ask for everything after what we have; the caught-up notice is the welcome.
     if (this.options.endpoint.kind === 'chat') {
-      ws.send(JSON.stringify({ msg_type: Part2MsgType.Resume, conversations: Object.fromEntries(this.lastIds) }));
+      ws.send(JSON.stringify({ msg_type: MsgType.Resume, conversations: Object.fromEntries(this.lastIds) }));
     }
   }
 
@@ -258,13 +257,13 @@ export class ChatSocket extends Emitter<ChatSocketEvents> {
       case MsgType.OutRoom:
         this.emit('presence', { ...(frame as PresenceNotice), conversation: conversationOf(frame as PresenceNotice, this.fallbackConversation()) });
         return;
-      case Part2MsgType.Typing:
+      case MsgType.Typing:
         this.emit('typing', frame as TypingFrame);
         return;
-      case Part2MsgType.Read:
+      case MsgType.Read:
         this.emit('read', frame as ReadFrame);
         return;
-      case Part2MsgType.RoomEvent:
+      case MsgType.RoomEvent:
         this.emit('roomEvent', frame as RoomEventFrame);
         return;
       default:
@@ -392,7 +391,7 @@ export class ChatSocket extends Emitter<ChatSocketEvents> {
   private flushReads(): void {
     if (!this.ws || this.pendingReads.size === 0) return;
     for (const [conversation, lastReadId] of this.pendingReads) {
-      this.ws.send(JSON.stringify({ conversation, msg_type: Part2MsgType.Read, last_read_id: lastReadId }));
+      this.ws.send(JSON.stringify({ conversation, msg_type: MsgType.Read, last_read_id: lastReadId }));
     }
     this.pendingReads.clear();
   }

@@ -57,6 +57,8 @@ export class ContractServer {
   behaviour: Behaviour = 'normal';
   /** Status to refuse upgrades with (e.g. 401), or undefined to accept. */
   refuseWith: number | undefined;
+  /** Paths this server does not serve, refused 404 (a Part 1 server has no `/api/chat`). */
+  readonly missingPaths = new Set<string>();
   private readonly tokens = new Map<string, string>();
   private readonly sessions = new Set<Session>();
   private readonly wss = new WebSocketServer({ noServer: true, handleProtocols: (p) => (p.has('bearer') ? 'bearer' : false) });
@@ -139,9 +141,9 @@ export class ContractServer {
     const offered = (protocols ?? '').split(',').map((p) => p.trim());
     const token = url.searchParams.get('Authorization')?.replace(/^bearer /i, '') ?? (offered[0] === 'bearer' ? offered[1] : undefined);
     const userId = token ? this.tokens.get(token) : undefined;
-    const status = this.refuseWith ?? (userId ? undefined : 401);
+    const status = this.missingPaths.has(url.pathname) ? 404 : (this.refuseWith ?? (userId ? undefined : 401));
     if (status !== undefined) {
-      const body = JSON.stringify({ code: status === 401 ? 1003 : 1500, data: {}, msg: 'refused' });
+      const body = JSON.stringify({ code: status === 401 ? 1003 : status === 404 ? 1005 : 1500, data: {}, msg: 'refused' });
       socket.end(`HTTP/1.1 ${status} Refused\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`);
       return;
     }
