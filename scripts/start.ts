@@ -99,7 +99,7 @@ process.stderr.write(
     `  public       ${publicUrl}`,
     `    web app    ${webAppBuilt(config.web.root) ? `${publicUrl}/  (${shown(config.web.root)})` : 'not built: run npm run build:web (npm run up builds it)'}`,
     `    API        ${publicUrl}/api  (health: ${publicUrl}/healthz, readiness: ${publicUrl}/readyz)`,
-    `    chat       ${wsUrl}/api/chat_groups, ${wsUrl}/api/chat_private?target_id=…`,
+    `    chat       ${wsUrl}/api/chat (one socket per device), ${wsUrl}/api/chat_groups, ${wsUrl}/api/chat_private?target_id=…`,
     ...frontDoorLines(),
     `  API          ${apiUrl} (direct)`,
     `  gateways     ${gatewayPorts.map((port, i) => `gw-${i} ${gatewayUrl(port).replace(/^http/, 'ws')}`).join(', ')} (direct; /healthz, /readyz, /metrics)`,

@@ -10,7 +10,7 @@ import { createStaticFiles, isAppPath } from './static-files.ts';
 const METRICS_PATH = '/metrics';
 
 /** The paths the gateways serve; everything else belongs to the API. */
-export const CHAT_PATHS: ReadonlySet<string> = new Set(['/api/chat_groups', '/api/chat_private']);
+export const CHAT_PATHS: ReadonlySet<string> = new Set(['/api/chat', '/api/chat_groups', '/api/chat_private']);
 
 export interface NodeFrontDoorOptions {
   api: Upstream;
