@@ -68,3 +68,10 @@ export function chatUrl(gatewayUrl: string, user: BenchUser, target?: BenchUser)
   url.searchParams.set('Authorization', `bearer ${user.token}`);
   return url.toString();
 }
+
+/** The Part 2 socket (`ws /api/chat`, one per device, every conversation on it) for `user`. */
+export function part2Url(gatewayUrl: string, user: BenchUser): string {
+  const url = new URL(`${gatewayUrl.replace(/^http/, 'ws')}/api/chat`);
+  url.searchParams.set('Authorization', `bearer ${user.token}`);
+  return url.toString();
+}

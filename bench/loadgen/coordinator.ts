@@ -1,7 +1,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { WatchedProcess } from '../metrics/proc-stats.ts';
-import type { ClientSpec, Command, ConnectResult, Progress, Protocol, Reply, StepPlan, WorkerStats } from './messages.ts';
+import type { ChatMix, ClientSpec, Command, ConnectResult, Progress, Protocol, Reply, StepPlan, WorkerStats } from './messages.ts';
 
 const WORKER = fileURLToPath(new URL('./worker.ts', import.meta.url));
 
@@ -124,7 +124,7 @@ export class LoadGenerator {
    * Starts the open-loop schedule: each worker sends its senders' share of every step's rate.
    * Resolves when every worker has sent its last message (not when they arrived).
    */
-  async run(steps: StepRequest[], senderIds: number[], roomSizes: number[], payloadBytes: number): Promise<void> {
+  async run(steps: StepRequest[], senderIds: number[], roomSizes: number[], payloadBytes: number, chat?: ChatMix): Promise<void> {
     const total = senderIds.length || 1;
     await Promise.all(
       this.workers.map((w) => {
@@ -137,6 +137,8 @@ export class LoadGenerator {
           roomSizes,
           payloadBytes,
           phase: w.index / this.workers.length,
+          // Typing and read rates split by the worker's share of the senders, like the messages.
+          chat: chat && { ...chat, typingRate: (chat.typingRate * mine.length) / total, readRate: (chat.readRate * mine.length) / total },
         }, 'ran');
       }),
     );

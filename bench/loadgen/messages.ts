@@ -5,7 +5,8 @@
  */
 
 /** Which server a client talks to: this cluster's gateways, or the Socket.IO baseline. */
-export type Protocol = 'im' | 'sio';
+/** `chat`: this cluster's Part 2 socket (`ws /api/chat`), conversations named in every frame. */
+export type Protocol = 'im' | 'sio' | 'chat';
 
 export interface ClientSpec {
   /** Global index of the client; senders are named by it inside message contents. */
@@ -16,6 +17,23 @@ export interface ClientSpec {
   url: string;
   /** After an unexpected close (reconnect mode), URLs to reconnect to, tried in turn, with last_id. */
   failover?: string[];
+  /**
+   * `chat` only: the conversations the client sends to and resumes (at most 32), and for each
+   * its index in `roomSizes` (sockets that get a message sent there).
+   */
+  conversations?: string[];
+  conversationRooms?: number[];
+}
+
+/** `chat` only: the inbox mix each worker sends besides its messages. */
+export interface ChatMix {
+  /** Share of messages sent to private chats (the rest to rooms): 0–1. */
+  privateShare: number;
+  /** Index in ClientSpec.conversations where private chats start (rooms come first). */
+  firstPrivate: number;
+  /** This worker's typing (msg_type 8) and read (msg_type 9) frames per second, spread over the steps. */
+  typingRate: number;
+  readRate: number;
 }
 
 export interface StepPlan {
@@ -41,6 +59,7 @@ export type Command =
       payloadBytes: number;
       /** 0–1: shifts this worker's send times so workers interleave instead of bursting together. */
       phase: number;
+      chat?: ChatMix;
     }
   | { type: 'progress' }
   | { type: 'collect' }
@@ -94,6 +113,13 @@ export interface WorkerStats {
   lastWelcomeMs: number;
   firstCloseMs: number;
   reconnectFailures: number;
+  /** `chat`: typing and read frames sent, and skipped (a read needs an id seen in that conversation). */
+  typingSent: number;
+  readSent: number;
+  readSkipped: number;
+  /** `chat`: typing (8) and read-receipt (9) frames received. */
+  typingReceived: number;
+  receiptsReceived: number;
   /** Loop lag since the last collect, outside steps (idle holding). */
   idleLoopLagP99: number;
   idleLoopLagMax: number;

@@ -6,7 +6,7 @@ import { WebSocket } from 'ws';
 import { io as ioClient, type Socket } from 'socket.io-client';
 import { LatencyHistogram } from '../metrics/histogram.ts';
 import { benchContent, FRAME_MARK, readFrameId, readTag, type BenchTag } from './bench-content.ts';
-import type { ClientSpec, Command, Progress, Protocol, Reply, StepPlan, StepStats, WorkerStats } from './messages.ts';
+import type { ChatMix, ClientSpec, Command, Progress, Protocol, Reply, StepPlan, StepStats, WorkerStats } from './messages.ts';
 
 interface ClientState {
   spec: ClientSpec;
@@ -24,6 +24,9 @@ interface ClientState {
   reconnectAttempts: number;
   onWelcome?: () => void;
   welcomedOnce: boolean;
+  /** `chat`: per conversation (index in spec.conversations), the highest message id seen and our seq. */
+  convLastId: number[];
+  convSeq: number[];
 }
 
 interface StepState extends StepPlan {
@@ -46,6 +49,7 @@ const clients = new Map<number, ClientState>();
 let steps: StepState[] = [];
 let sendsDone = true;
 let roomSizes: number[] = [];
+let chatMix: ChatMix | undefined;
 let received = 0;
 let otherFrames = 0;
 let unexpectedCloses = 0;
@@ -55,6 +59,13 @@ let reconnected = 0;
 let lastWelcomeMs = 0;
 let firstCloseMs = 0;
 let reconnectFailures = 0;
+let typingSent = 0;
+let readSent = 0;
+let readSkipped = 0;
+let typingReceived = 0;
+let receiptsReceived = 0;
+/** `chat`: a sender's messages to one conversation carry their own sender number (seq per conversation). */
+const CONVERSATIONS_PER_CLIENT = 32;
 
 const loopDelay = monitorEventLoopDelay({ resolution: 10 });
 loopDelay.enable();
@@ -82,6 +93,7 @@ async function handle(command: Command): Promise<void> {
       return reply(await connectAll(command.clients, command.concurrency, command.timeoutMs));
     case 'run':
       roomSizes = command.roomSizes;
+      chatMix = command.chat;
       return run(command.steps, command.senders, command.payloadBytes, command.phase);
     case 'progress':
       return reply(progress());
@@ -123,7 +135,20 @@ async function connectAll(specs: ClientSpec[], concurrency: number, timeoutMs: n
 }
 
 function newState(spec: ClientSpec): ClientState {
-  return { spec, open: false, closing: false, lastSeq: new Map(), lastId: 0, seq: 0, failoverIndex: 0, reconnectAttempts: 0, welcomedOnce: false };
+  const n = spec.conversations?.length ?? 0;
+  return {
+    spec,
+    open: false,
+    closing: false,
+    lastSeq: new Map(),
+    lastId: 0,
+    seq: 0,
+    failoverIndex: 0,
+    reconnectAttempts: 0,
+    welcomedOnce: false,
+    convLastId: new Array<number>(n).fill(0),
+    convSeq: new Array<number>(n).fill(0),
+  };
 }
 
 /** Opens the socket and resolves once the server says it is in the room (im: welcome notice). */
@@ -153,7 +178,7 @@ function openClient(state: ClientState, url: string, timeoutMs: number): Promise
       reject(err);
     };
     state.onWelcome = done;
-    if (protocol === 'im') openIm(state, url, fail);
+    if (protocol !== 'sio') openIm(state, url, fail);
     else openSio(state, url, fail);
   });
 }
@@ -178,7 +203,9 @@ function openIm(state: ClientState, url: string, fail: (err: Error) => void, por
   const options = { localAddress, localPort: takePort(), perMessageDeflate: false, skipUTF8Validation: true, handshakeTimeout: 120_000 };
   const ws = new WebSocket(url, options);
   state.ws = ws;
-  ws.on('message', (data: Buffer) => onImFrame(state, data));
+  ws.on('message', (data: Buffer) => (protocol === 'chat' ? onChatFrame(state, data) : onImFrame(state, data)));
+  // Part 2: the first frame names the conversations to resume; its caught-up notice is the welcome.
+  if (protocol === 'chat') ws.on('open', () => ws.send(resumeFrame(state)));
   ws.on('error', (err: NodeJS.ErrnoException) => {
     if (err.code === 'EADDRINUSE' && portAttempt < 50 && state.ws === ws) {
       state.ws = undefined;
@@ -245,13 +272,48 @@ function onImFrame(state: ClientState, data: Buffer): void {
       }
       state.welcomedOnce = true;
       wake?.();
-    } else {
-      const key = String(frame.code);
-      errorFrames[key] = (errorFrames[key] ?? 0) + 1;
-    }
+    } else countError(data);
     return;
   }
   otherFrames += 1;
+}
+
+/** Resume (msg_type 10): on the first open nothing (live frames only), after a reconnect every conversation from its last id. */
+function resumeFrame(state: ClientState): string {
+  const conversations: Record<string, number> = {};
+  if (state.welcomedOnce) state.spec.conversations?.forEach((c, i) => (conversations[c] = state.convLastId[i]!));
+  return JSON.stringify({ msg_type: 10, conversations });
+}
+
+const CONVERSATION_PREFIX = Buffer.from('{"conversation":"');
+const TYPING_MARK = Buffer.from('"msg_type":8,');
+const RECEIPT_MARK = Buffer.from('"msg_type":9,');
+
+function onChatFrame(state: ClientState, data: Buffer): void {
+  if (data.subarray(0, CONVERSATION_PREFIX.length).equals(CONVERSATION_PREFIX)) {
+    const end = data.indexOf(0x22 /* " */, CONVERSATION_PREFIX.length);
+    const at = data.indexOf(FRAME_MARK);
+    if (at >= 0) {
+      const conversation = data.toString('latin1', CONVERSATION_PREFIX.length, end);
+      const index = state.spec.conversations?.indexOf(conversation) ?? -1;
+      const id = readFrameId(data);
+      if (index >= 0 && id > state.convLastId[index]!) state.convLastId[index] = id;
+      const tag = readTag(data, at + 3);
+      if (tag) return onBench(state, tag);
+    }
+    if (data.indexOf(TYPING_MARK) > 0) typingReceived += 1;
+    else if (data.indexOf(RECEIPT_MARK) > 0) receiptsReceived += 1;
+    else if (data.indexOf('"msg_type":1,') > 0) countError(data);
+    else otherFrames += 1;
+    return;
+  }
+  onImFrame(state, data);
+}
+
+function countError(data: Buffer): void {
+  const frame = JSON.parse(data.toString('utf8')) as { code?: number };
+  const key = String(frame.code);
+  errorFrames[key] = (errorFrames[key] ?? 0) + 1;
 }
 
 function onBench(state: ClientState, tag: BenchTag): void {
@@ -332,6 +394,7 @@ function run(plans: StepPlan[], senderIds: number[], payloadBytes: number, phase
     }, Math.max(0, step.endMs - nowMs()));
   }
   const senders = senderIds.map((id) => clients.get(id)).filter((s): s is ClientState => s !== undefined);
+  if (chatMix && senders.length > 0) startChatExtras(chatMix, senders);
   sendsDone = steps.every((s) => s.rate <= 0) || senders.length === 0;
   if (sendsDone) {
     reply({ type: 'ran' });
@@ -381,13 +444,70 @@ function sendOne(step: StepState, sender: ClientState, dueMs: number, nowMsValue
     step.skipped += 1;
     return;
   }
-  sender.seq += 1;
-  const content = benchContent(step.index, sender.spec.id, sender.seq, Math.round(dueMs * 1000), payloadBytes);
-  if (sender.ws) sender.ws.send(`{"msg_type":4,"content":"${content}"}`);
-  else sender.sio!.emit('message', content);
+  let room = sender.spec.room;
+  if (protocol === 'chat' && chatMix) {
+    // The inbox mix: a room or a private chat of the sender's, its own seq per conversation (a
+    // receiver sharing two conversations with the sender may get them in either order).
+    const slot = pickConversation(sender, chatMix);
+    room = sender.spec.conversationRooms![slot]!;
+    const seq = ++sender.convSeq[slot]!;
+    const content = benchContent(step.index, sender.spec.id * CONVERSATIONS_PER_CLIENT + slot, seq, Math.round(dueMs * 1000), payloadBytes);
+    sender.ws!.send(`{"conversation":"${sender.spec.conversations![slot]}","msg_type":4,"content":"${content}"}`);
+  } else {
+    sender.seq += 1;
+    const content = benchContent(step.index, sender.spec.id, sender.seq, Math.round(dueMs * 1000), payloadBytes);
+    if (sender.ws) sender.ws.send(`{"msg_type":4,"content":"${content}"}`);
+    else sender.sio!.emit('message', content);
+  }
   step.sent += 1;
-  step.expected += roomSizes[sender.spec.room] ?? 1;
+  step.expected += roomSizes[room] ?? 1;
   step.sendLag.recordMs(nowMsValue - dueMs);
+}
+
+function pickConversation(sender: ClientState, mix: ChatMix): number {
+  const n = sender.spec.conversations!.length;
+  const rooms = mix.firstPrivate;
+  const privates = n - rooms;
+  const toPrivate = privates > 0 && (rooms === 0 || Math.random() < mix.privateShare);
+  return toPrivate ? rooms + Math.floor(Math.random() * privates) : Math.floor(Math.random() * rooms);
+}
+
+/**
+ * Typing and read frames beside the messages, from random senders to random conversations of
+ * theirs, over the steps' span. Not open-loop timed (nothing measures their latency): a 10 ms
+ * timer sends what fell due. A read names the newest id this socket saw in that conversation.
+ */
+function startChatExtras(mix: ChatMix, senders: ClientState[]): void {
+  const first = steps[0]!.startMs;
+  const last = steps.at(-1)!.endMs;
+  let typingDone = 0;
+  let readDone = 0;
+  const timer = setInterval(() => {
+    const now = nowMs();
+    if (now < first) return;
+    const elapsed = (Math.min(now, last) - first) / 1000;
+    while (typingDone < Math.floor(elapsed * mix.typingRate)) {
+      typingDone += 1;
+      const sender = senders[Math.floor(Math.random() * senders.length)]!;
+      if (!sender.open || !sender.ws) continue;
+      const slot = pickConversation(sender, mix);
+      sender.ws.send(`{"conversation":"${sender.spec.conversations![slot]}","msg_type":8}`);
+      typingSent += 1;
+    }
+    while (readDone < Math.floor(elapsed * mix.readRate)) {
+      readDone += 1;
+      const sender = senders[Math.floor(Math.random() * senders.length)]!;
+      const slot = pickConversation(sender, mix);
+      const id = sender.convLastId[slot]!;
+      if (!sender.open || !sender.ws || id === 0) {
+        readSkipped += 1;
+        continue;
+      }
+      sender.ws.send(`{"conversation":"${sender.spec.conversations![slot]}","msg_type":9,"last_read_id":${id}}`);
+      readSent += 1;
+    }
+    if (now >= last) clearInterval(timer);
+  }, 10);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -431,6 +551,11 @@ function collect(): WorkerStats {
     lastWelcomeMs: round(lastWelcomeMs),
     firstCloseMs: round(firstCloseMs),
     reconnectFailures,
+    typingSent,
+    readSent,
+    readSkipped,
+    typingReceived,
+    receiptsReceived,
     idleLoopLagP99,
     idleLoopLagMax,
   };

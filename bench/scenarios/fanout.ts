@@ -1,7 +1,7 @@
 import { LatencyHistogram } from '../metrics/histogram.ts';
 import { resetPeak, round, sampleProcess, startUsageWindow, type UsageWindow, type WatchedProcess } from '../metrics/proc-stats.ts';
 import { LoadGenerator } from '../loadgen/coordinator.ts';
-import type { ClientSpec, Protocol, WorkerStats } from '../loadgen/messages.ts';
+import type { ChatMix, ClientSpec, Protocol, WorkerStats } from '../loadgen/messages.ts';
 import type { StepResult, TargetResult } from '../report/types.ts';
 import { backingProcesses, generatorHealth } from './context.ts';
 
@@ -19,6 +19,8 @@ export interface FanoutPlan {
   stepSeconds: number;
   warmupSeconds: number;
   payloadBytes: number;
+  /** `chat` protocol: the inbox mix (private share, typing and read rates). */
+  chat?: ChatMix;
   workers: number;
   /** The target's own processes (gateways and API, or the Socket.IO servers). */
   appProcesses: WatchedProcess[];
@@ -85,7 +87,7 @@ export async function runFanout(plan: FanoutPlan): Promise<TargetResult> {
       ];
     });
     plan.onScheduled?.(t0, nowMs);
-    await generator.run(steps, plan.senders, roomSizes, plan.payloadBytes);
+    await generator.run(steps, plan.senders, roomSizes, plan.payloadBytes, plan.chat);
     await new Promise((resolve) => setTimeout(resolve, Math.max(0, steps.at(-1)!.endMs - nowMs() + 50)));
     await plan.afterSends?.(generator);
     // Stragglers: wait until nothing has arrived for 1.5 s (at most 60 s). What has not arrived

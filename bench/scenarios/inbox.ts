@@ -1,0 +1,185 @@
+import { Redis } from 'ioredis';
+import type { ClientSpec } from '../loadgen/messages.ts';
+import { LatencyHistogram } from '../metrics/histogram.ts';
+import { round, sampleProcess } from '../metrics/proc-stats.ts';
+import { createUsers, part2Url, type BenchUser } from '../users.ts';
+import { numberOption, openCluster, type Scenario } from './context.ts';
+import { runFanout } from './fanout.ts';
+import { insertHistory, insertInbox, inboxLayout } from './inbox-data.ts';
+
+/**
+ * Part 2's inbox: every user on one `ws /api/chat` socket (two gateways), each in 10 rooms of 50
+ * and 10 private chats; messages (80 % to rooms), typing and read frames at a steady rate. Step 1
+ * is the steady state (delivery p99, lost, CPU per delivery, RSS per socket, Redis publishes per
+ * message); in step 2 gw-0 is killed and its clients reconnect to gw-1 and resume their 20
+ * conversations (time until the last is caught up; lost over the kill). Then GET /api/conversations.
+ */
+export const inbox: Scenario = {
+  name: 'inbox',
+  about: 'N users on /api/chat in 10 rooms of 50 and 10 private chats, messages + typing + read; kill a gateway: resume time; GET /api/conversations p99',
+  async run(ctx) {
+    if (ctx.url) throw new Error('inbox kills a gateway: it needs a cluster the bench starts (no --url)');
+    const q = ctx.quick;
+    const p = {
+      users: numberOption(ctx, 'users', q ? 100 : 10_000),
+      roomsPerUser: numberOption(ctx, 'rooms-per-user', 10),
+      roomSize: numberOption(ctx, 'room-size', q ? 10 : 50),
+      privatePerUser: numberOption(ctx, 'private-per-user', 10),
+      rate: numberOption(ctx, 'rate', q ? 50 : 1_000),
+      privateShare: numberOption(ctx, 'private-share', 0.2),
+      typingRate: numberOption(ctx, 'typing-rate', q ? 20 : 500),
+      readRate: numberOption(ctx, 'read-rate', q ? 20 : 500),
+      stepSeconds: numberOption(ctx, 'step-seconds', q ? 3 : 20),
+      warmupSeconds: numberOption(ctx, 'warmup-seconds', q ? 0.5 : 2),
+      killAfterSeconds: numberOption(ctx, 'kill-after-seconds', q ? 1 : 3),
+      messages: numberOption(ctx, 'messages', 0),
+      inboxRequests: numberOption(ctx, 'inbox-requests', q ? 50 : 2_000),
+      inboxConcurrency: numberOption(ctx, 'inbox-concurrency', q ? 5 : 20),
+      payloadBytes: numberOption(ctx, 'payload-bytes', 100),
+      workers: ctx.workers ?? (q ? 2 : 4),
+    };
+    const cluster = await openCluster(ctx, { gateways: 2 });
+    const redis = new Redis(cluster.config.redis.url, { lazyConnect: true, maxRetriesPerRequest: 2, commandTimeout: 5_000 });
+    try {
+      await redis.connect();
+      ctx.log(`  ours: creating ${p.users} users, their rooms and private chats`);
+      const users = await createUsers(cluster.databaseUrl, cluster.config, p.users);
+      const layout = inboxLayout(users, p.roomsPerUser, p.roomSize, p.privatePerUser);
+      await insertInbox(cluster.databaseUrl, users, layout);
+      if (p.messages > 0) {
+        ctx.log(`  ours: inserting ${p.messages} old messages`);
+        await insertHistory(cluster.databaseUrl, users, layout, p.messages);
+      }
+      const [victim, survivor] = cluster.gatewayUrls as [string, string];
+      const specs: ClientSpec[] = users.map((u, i) => ({
+        id: i,
+        room: 0,
+        url: part2Url(i % 2 === 0 ? victim : survivor, u),
+        failover: [part2Url(survivor, u)],
+        conversations: layout.byUser[i]!.map((c) => layout.conversations[c]!),
+        conversationRooms: layout.byUser[i]!,
+      }));
+      const gateways = cluster.processes().filter((x) => x.name.startsWith('gw'));
+      const rssBefore = gateways.reduce((a, g) => a + (sampleProcess(g.pid)?.rssKiB ?? 0), 0);
+      let rssSteady = 0;
+      let publishes = { start: 0, end: 0 };
+      let killMs = 0;
+      const result = await runFanout({
+        target: 'ours',
+        protocol: 'chat',
+        clients: specs,
+        roomSizes: layout.sizes,
+        senders: specs.map((s) => s.id),
+        rates: [p.rate, p.rate],
+        stepSeconds: p.stepSeconds,
+        warmupSeconds: p.warmupSeconds,
+        payloadBytes: p.payloadBytes,
+        chat: { privateShare: p.privateShare, firstPrivate: p.roomsPerUser, typingRate: p.typingRate, readRate: p.readRate },
+        workers: p.workers,
+        appProcesses: cluster.processes(),
+        connectConcurrency: 400,
+        connectTimeoutMs: 300_000,
+        reconnect: true,
+        onScheduled(firstStepMs, nowMs) {
+          const stepMs = p.stepSeconds * 1000;
+          setTimeout(() => void publishCount(redis).then((n) => (publishes.start = n)), Math.max(0, firstStepMs - nowMs()));
+          setTimeout(() => {
+            rssSteady = gateways.reduce((a, g) => a + (sampleProcess(g.pid)?.rssKiB ?? 0), 0);
+            void publishCount(redis).then((n) => (publishes.end = n));
+          }, Math.max(0, firstStepMs + stepMs - nowMs()));
+          setTimeout(() => {
+            killMs = nowMs();
+            ctx.log(`  ours: kill -9 gw-0 (${Math.ceil(p.users / 2)} clients)`);
+            cluster.killGateway!(0);
+          }, Math.max(0, firstStepMs + stepMs + p.killAfterSeconds * 1000 - nowMs()));
+        },
+        async afterSends(generator) {
+          const deadline = Date.now() + 180_000;
+          for (;;) {
+            const open = (await generator.progress()).reduce((a, x) => a + x.open, 0);
+            if (open >= specs.length || Date.now() > deadline) break;
+            await new Promise((resolve) => setTimeout(resolve, 250));
+          }
+        },
+        onCollected(stats, summary) {
+          const total = (f: (s: (typeof stats)[number]) => number) => stats.reduce((a, s) => a + f(s), 0);
+          const reconnected = total((s) => s.reconnected);
+          const lastWelcome = Math.max(...stats.map((s) => s.lastWelcomeMs));
+          summary.typingSent = total((s) => s.typingSent);
+          summary.readSent = total((s) => s.readSent);
+          summary.readSkipped = total((s) => s.readSkipped);
+          summary.typingReceived = total((s) => s.typingReceived);
+          summary.receiptsReceived = total((s) => s.receiptsReceived);
+          summary.clientsOnKilledGateway = Math.ceil(p.users / 2);
+          summary.reconnected = reconnected;
+          summary.reconnectFailures = total((s) => s.reconnectFailures);
+          summary.allBackAndCaughtUpSeconds = reconnected >= Math.ceil(p.users / 2) && killMs > 0 ? Math.round(lastWelcome - killMs) / 1000 : null;
+        },
+        log: ctx.log,
+      });
+      const [steady, storm] = result.steps as [(typeof result.steps)[0], (typeof result.steps)[0]];
+      steady.extra = { label: 'steady' };
+      storm.extra = { label: 'gw-0 killed' };
+      ctx.log(`  ours: GET /api/conversations × ${p.inboxRequests}`);
+      const inboxLatency = await inboxQueries(cluster.apiUrl, users, p.inboxRequests, p.inboxConcurrency);
+      Object.assign(result.summary, {
+        p99Ms: steady.latency.p99,
+        lost: steady.lost,
+        lostOverKill: storm.lost,
+        duplicates: steady.duplicates + storm.duplicates,
+        serverCpuPerDeliveryUs: steady.serverCpuPerDeliveryUs,
+        appCpuPerDeliveryUs: steady.appCpuPerDeliveryUs,
+        gatewayRssPerConnectionKiB: rssSteady > 0 ? round((rssSteady - rssBefore) / p.users, 2) : null,
+        messagesSentSteady: steady.sent,
+        redisPublishesSteady: publishes.end - publishes.start,
+        redisPublishesPerMessage: steady.sent > 0 ? round((publishes.end - publishes.start) / steady.sent, 2) : null,
+        inboxP50Ms: inboxLatency.p50,
+        inboxP99Ms: inboxLatency.p99,
+        inboxFailed: inboxLatency.failed,
+      });
+      return {
+        parameters: { ...p, gateways: 2, rooms: layout.rooms, conversations: layout.conversations.length },
+        targets: [result],
+        notes: [
+          'Redis is shared: INFO commandstats counts every PUBLISH on the server, also other users\' (and typing/read frames in the step).',
+          'Gateway RSS per connection: both gateways\' RSS at the end of the steady step minus before connecting, over all sockets.',
+          'GET /api/conversations: closed loop (inbox-concurrency requests in flight), after the message steps.',
+          ...(result.summary.allBackAndCaughtUpSeconds === null ? [`only ${result.summary.reconnected} of ${Math.ceil(p.users / 2)} clients came back and caught up`] : []),
+        ],
+      };
+    } finally {
+      redis.disconnect();
+      await cluster.stop();
+    }
+  },
+};
+
+/** `cmdstat_publish:calls=N` from INFO commandstats. */
+async function publishCount(redis: Redis): Promise<number> {
+  const info = await redis.info('commandstats');
+  return Number(/cmdstat_publish:calls=(\d+)/.exec(info)?.[1] ?? 0);
+}
+
+async function inboxQueries(apiUrl: string, users: BenchUser[], count: number, concurrency: number) {
+  const latency = new LatencyHistogram();
+  let next = 0;
+  let failed = 0;
+  const lane = async () => {
+    while (next < count) {
+      next += 1;
+      const user = users[Math.floor(Math.random() * users.length)]!;
+      const started = performance.now();
+      try {
+        const response = await fetch(`${apiUrl}/api/conversations?limit=20`, { headers: { authorization: `bearer ${user.token}` }, signal: AbortSignal.timeout(10_000) });
+        await response.arrayBuffer();
+        if (response.status !== 200) failed += 1;
+        else latency.recordMs(performance.now() - started);
+      } catch {
+        failed += 1;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, lane));
+  const s = latency.summary();
+  return { p50: s.p50, p99: s.p99, failed };
+}
