@@ -138,3 +138,29 @@ export async function insertHistory(databaseUrl: string, users: BenchUser[], lay
     await conn.end();
   }
 }
+
+/**
+ * Deliveries the stored messages of a step owe: per conversation, its stored bench messages of
+ * that step × its members. A message sent on a socket that died before the gateway stored it
+ * was never accepted (a real client resends it with its client_msg_id): not a lost delivery.
+ */
+export async function storedExpectations(databaseUrl: string, layout: InboxLayout, step: number): Promise<{ stored: number; expected: number }> {
+  const index = new Map(layout.conversations.map((c, i) => [c, i]));
+  const conn = await createConnection(poolConfigFromUrl(databaseUrl));
+  try {
+    const rows: Array<{ conversation: string; n: bigint | number }> = await conn.query(
+      'SELECT conversation, COUNT(*) AS n FROM chat_messages WHERE content LIKE ? GROUP BY conversation',
+      [`B|${step}|%`],
+    );
+    let stored = 0;
+    let expected = 0;
+    for (const row of rows) {
+      const n = Number(row.n);
+      stored += n;
+      expected += n * (layout.sizes[index.get(row.conversation) ?? -1] ?? 0);
+    }
+    return { stored, expected };
+  } finally {
+    await conn.end();
+  }
+}

@@ -5,7 +5,7 @@ import { round, sampleProcess } from '../metrics/proc-stats.ts';
 import { createUsers, part2Url, type BenchUser } from '../users.ts';
 import { numberOption, openCluster, type Scenario } from './context.ts';
 import { runFanout } from './fanout.ts';
-import { insertHistory, insertInbox, inboxLayout } from './inbox-data.ts';
+import { insertHistory, insertInbox, inboxLayout, storedExpectations } from './inbox-data.ts';
 
 /**
  * Part 2's inbox: every user on one `ws /api/chat` socket (two gateways), each in 10 rooms of 50
@@ -29,7 +29,7 @@ export const inbox: Scenario = {
       privateShare: numberOption(ctx, 'private-share', 0.2),
       typingRate: numberOption(ctx, 'typing-rate', q ? 20 : 500),
       readRate: numberOption(ctx, 'read-rate', q ? 20 : 500),
-      stepSeconds: numberOption(ctx, 'step-seconds', q ? 3 : 20),
+      stepSeconds: numberOption(ctx, 'step-seconds', q ? 2 : 20),
       warmupSeconds: numberOption(ctx, 'warmup-seconds', q ? 0.5 : 2),
       killAfterSeconds: numberOption(ctx, 'kill-after-seconds', q ? 1 : 3),
       messages: numberOption(ctx, 'messages', 0),
@@ -118,14 +118,19 @@ export const inbox: Scenario = {
         log: ctx.log,
       });
       const [steady, storm] = result.steps as [(typeof result.steps)[0], (typeof result.steps)[0]];
-      steady.extra = { label: 'steady' };
-      storm.extra = { label: 'gw-0 killed' };
+      const stored = [await storedExpectations(cluster.databaseUrl, layout, 0), await storedExpectations(cluster.databaseUrl, layout, 1)];
+      steady.extra = { label: 'steady', stored: stored[0]!.stored };
+      storm.extra = { label: 'gw-0 killed', stored: stored[1]!.stored };
+      // Lost = deliveries that stored messages owe and that never came (sends the dead gateway
+      // never stored are reported apart as notStored).
+      const lostOfStored = (i: 0 | 1, step: typeof steady) => Math.max(0, stored[i]!.expected - step.delivered);
       ctx.log(`  ours: GET /api/conversations × ${p.inboxRequests}`);
       const inboxLatency = await inboxQueries(cluster.apiUrl, users, p.inboxRequests, p.inboxConcurrency);
       Object.assign(result.summary, {
         p99Ms: steady.latency.p99,
-        lost: steady.lost,
-        lostOverKill: storm.lost,
+        lost: lostOfStored(0, steady),
+        lostOverKill: lostOfStored(1, storm),
+        notStored: steady.sent + storm.sent - stored[0]!.stored - stored[1]!.stored,
         duplicates: steady.duplicates + storm.duplicates,
         serverCpuPerDeliveryUs: steady.serverCpuPerDeliveryUs,
         appCpuPerDeliveryUs: steady.appCpuPerDeliveryUs,
