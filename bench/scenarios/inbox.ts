@@ -62,7 +62,7 @@ export const inbox: Scenario = {
       const gateways = cluster.processes().filter((x) => x.name.startsWith('gw'));
       const rssBefore = gateways.reduce((a, g) => a + (sampleProcess(g.pid)?.rssKiB ?? 0), 0);
       let rssSteady = 0;
-      let publishes = { start: 0, end: 0 };
+      const publishes = { start: 0, end: 0 };
       let killMs = 0;
       const result = await runFanout({
         target: 'ours',

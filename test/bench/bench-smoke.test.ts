@@ -13,9 +13,9 @@ import type { RunResult } from '../../bench/report/types.ts';
 // Type-only: makes `npm run typecheck` check the whole bench (run.ts imports every part of it).
 import type * as _bench from '../../bench/run.ts';
 
-const SCENARIOS = ['group-fanout', 'login', 'history'];
+const SCENARIOS = ['group-fanout', 'login', 'history', 'inbox'];
 
-test('npm run bench --quick writes JSON, markdown and SVG with figures', { timeout: 240_000 }, async () => {
+test('npm run bench --quick writes JSON, markdown and SVG with figures', { timeout: 300_000 }, async () => {
   const out = mkdtempSync(join(tmpdir(), 'im-bench-smoke-'));
   try {
     const child = spawn('npm', ['run', '--silent', 'bench', '--', ...SCENARIOS, '--quick', '--runs', '1', '--out', out], {
@@ -47,6 +47,12 @@ test('npm run bench --quick writes JSON, markdown and SVG with figures', { timeo
         const baseline = result.targets.find((t) => t.target === 'baseline');
         assert.ok(baseline, 'the Socket.IO baseline ran in the same run');
         assert.ok(baseline.steps.every((s) => s.delivered > 0));
+      }
+      if (scenario === 'inbox') {
+        // Part 2 clients: the killed gateway's half came back and resumed; the inbox was queried.
+        assert.equal(ours.summary.reconnected, ours.summary.clientsOnKilledGateway);
+        assert.equal(typeof ours.summary.inboxP99Ms, 'number');
+        assert.equal(typeof ours.summary.redisPublishesPerMessage, 'number');
       }
 
       const svg = readFileSync(join(out, `${scenario}.svg`), 'utf8');
