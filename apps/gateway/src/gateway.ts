@@ -141,7 +141,10 @@ function buildParts(deps: GatewayDeps, isDraining: () => boolean): Parts {
     messages: { reader, writer: deps.writer, publisher, presence, broker, feeds, logger, metrics, maxContentChars: settings.max_content_chars },
     isDraining,
   });
-  return { feeds, announcer, sessions, revocationWatch: new RevocationWatch(broker, deps.revocations, sessions.registry) };
+  const revocationWatch = new RevocationWatch(broker, deps.revocations, sessions.registry, {
+    onError: (err) => logger.warn({ err: errorFields(err) }, 'revocation recheck failed; retrying'),
+  });
+  return { feeds, announcer, sessions, revocationWatch };
 }
 
 /** /readyz: MySQL answers, the bus subscriptions are up, and the gateway is not draining. */
