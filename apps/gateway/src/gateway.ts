@@ -14,6 +14,7 @@ import { Publisher } from './fanout/publisher.ts';
 import { RecentFramesBudget } from './fanout/recent-frames.ts';
 import { httpRoutes } from './http/http-routes.ts';
 import type { GatewayMetrics } from './http/metrics.ts';
+import { readiness } from './http/readiness.ts';
 import { CatchUp } from './sessions/catch-up.ts';
 import { RevocationWatch } from './sessions/revocation-watch.ts';
 import { Sessions } from './sessions/sessions.ts';
@@ -62,7 +63,8 @@ export function createGateway(deps: GatewayDeps): Gateway {
   let draining = false;
   const parts = buildParts(deps, () => draining);
   const { feeds, announcer, sessions, revocationWatch } = parts;
-  const server = createServer(httpRoutes({ metrics: deps.metrics, isReady: () => readiness(deps, draining) }));
+  const isReady = () => readiness({ ...deps, timeoutMs: deps.config.system.readiness_timeout_ms, isDraining: () => draining });
+  const server = createServer(httpRoutes({ metrics: deps.metrics, isReady }));
   server.on('upgrade', sessions.upgrade);
   let timers: NodeJS.Timeout[] = [];
   let unsubscribeResync: (() => void) | undefined;
@@ -145,16 +147,6 @@ function buildParts(deps: GatewayDeps, isDraining: () => boolean): Parts {
     onError: (err) => logger.warn({ err: errorFields(err) }, 'revocation recheck failed; retrying'),
   });
   return { feeds, announcer, sessions, revocationWatch };
-}
-
-/** /readyz: MySQL answers, the bus subscriptions are up, and the gateway is not draining. */
-async function readiness({ reader, broker }: GatewayDeps, draining: boolean) {
-  const mysql = await reader.ping().then(
-    () => 'ok' as const,
-    () => 'down' as const,
-  );
-  const redis = broker.isHealthy() ? ('ok' as const) : ('down' as const);
-  return { ready: mysql === 'ok' && redis === 'ok' && !draining, checks: { mysql, redis } };
 }
 
 /** Drops sockets that missed the last ping, pings the others. */
