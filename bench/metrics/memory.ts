@@ -18,14 +18,22 @@ export interface MemorySample {
   newSpace: number;
   /** Compiled code. */
   codeSpace: number;
-  /** Memory outside V8's heap owned by JS objects: Buffers and ArrayBuffers (socket reads, frames). */
+  /**
+   * Memory outside V8's heap owned by JS objects: Buffers and ArrayBuffers (socket reads, frames).
+   * Node allocates them with malloc, so they are part of the arenas below (or of mappings of
+   * their own, past malloc's mmap threshold), not in addition to them.
+   */
   external: number;
   /** glibc's main arena (the brk heap). */
   mainArena: number;
   /** glibc's other arenas (one per thread that malloc'd under contention, 64 MiB reserved each), resident. */
   threadArenas: number;
   arenaCount: number;
-  /** RSS not accounted for by V8's heap, external memory, files and malloc's arenas. */
+  /**
+   * RSS that is neither mapped files, V8's heap (as committed: resident may be less, so this can
+   * go negative) nor malloc's arenas: thread stacks, large malloc chunks mmapped on their own, V8's
+   * own bookkeeping outside its heap.
+   */
   other: number;
 }
 
@@ -64,7 +72,7 @@ export async function sampleMemory(pid: number, metricsUrl: string): Promise<Mem
     threadArenas: arenas.threads,
     arenaCount: arenas.count,
   };
-  return { ...sample, other: sample.rss - sample.file - sample.heapTotal - sample.external - sample.mainArena - sample.threadArenas };
+  return { ...sample, other: sample.rss - sample.file - sample.heapTotal - sample.mainArena - sample.threadArenas };
 }
 
 /**

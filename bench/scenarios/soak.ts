@@ -32,8 +32,14 @@ export const soak: Scenario = {
     const senders = Math.min(clients, numberOption(ctx, 'senders', 100));
     const sampleSeconds = numberOption(ctx, 'sample-seconds', minutes <= 10 ? 10 : 30);
     const arenaMax = ctx.options['malloc-arena-max'];
+    // The catch-up buffer is what fills up under steady traffic (README "Gateway memory"): 0 turns it off.
+    const catchupBytes = ctx.options['catchup-buffer-bytes'] === undefined ? undefined : numberOption(ctx, 'catchup-buffer-bytes', 0);
     const workers = ctx.workers ?? 2;
-    const cluster = await openCluster(ctx, { gateways: 2, env: arenaMax ? { MALLOC_ARENA_MAX: arenaMax } : {} });
+    const cluster = await openCluster(ctx, {
+      gateways: 2,
+      env: arenaMax ? { MALLOC_ARENA_MAX: arenaMax } : {},
+      settings: catchupBytes === undefined ? {} : { gateway: { catchup_buffer_bytes: catchupBytes } },
+    });
     const gateways = cluster.processes().filter((p) => p.name.startsWith('gw'));
     const samples: Timed[] = [];
     let loadStartMs: number | undefined;
@@ -48,7 +54,8 @@ export const soak: Scenario = {
     };
     let timer: NodeJS.Timeout | undefined;
     try {
-      ctx.log(`  soak: ${clients} clients, ${rate} msg/s for ${minutes} min${arenaMax ? `, MALLOC_ARENA_MAX=${arenaMax}` : ''}`);
+      const variant = `${arenaMax ? `, MALLOC_ARENA_MAX=${arenaMax}` : ''}${catchupBytes === undefined ? '' : `, catchup_buffer_bytes=${catchupBytes}`}`;
+      ctx.log(`  soak: ${clients} clients, ${rate} msg/s for ${minutes} min${variant}`);
       const users = await createUsers(cluster.databaseUrl, cluster.config, clients);
       const specs: ClientSpec[] = users.map((u, i) => ({ id: i, room: 0, url: chatUrl(cluster.gatewayUrls[Math.floor(i / workers) % 2]!, u) }));
       await sampleAll('idle');
@@ -80,11 +87,12 @@ export const soak: Scenario = {
         ...target.summary,
         minutes,
         mallocArenaMax: arenaMax ?? 'default',
+        catchupBufferBytes: catchupBytes ?? cluster.config.gateway.catchup_buffer_bytes,
         ...Object.fromEntries(gateways.flatMap((g, i) => Object.entries(figures[i]!).map(([k, v]) => [`${g.name}.${k}`, v]))),
       };
       target.steps[0]!.extra = { label: `soak ${minutes} min`, samples };
       return {
-        parameters: { clients, rate, senders, minutes, sampleSeconds, mallocArenaMax: arenaMax ?? null, workers, gateways: 2 },
+        parameters: { clients, rate, senders, minutes, sampleSeconds, mallocArenaMax: arenaMax ?? null, catchupBufferBytes: catchupBytes ?? null, workers, gateways: 2 },
         targets: [target],
         notes: [],
       };
@@ -127,8 +135,8 @@ function summarize(samples: Timed[], clientsHere: number): Record<string, number
 function describe(m: MemorySample): string {
   const f = (v: number) => (Number.isFinite(v) ? v.toFixed(1) : '?');
   return (
-    `rss ${f(m.rss)} = heap ${f(m.heapTotal)} (used ${f(m.heapUsed)}, young ${f(m.newSpace)}, code ${f(m.codeSpace)}) + external ${f(m.external)}` +
-    ` + malloc main ${f(m.mainArena)} + ${m.arenaCount} arenas ${f(m.threadArenas)} + files ${f(m.file)} + other ${f(m.other)} MiB`
+    `rss ${f(m.rss)} = heap ${f(m.heapTotal)} (used ${f(m.heapUsed)}, young ${f(m.newSpace)}, code ${f(m.codeSpace)})` +
+    ` + malloc main ${f(m.mainArena)} + ${m.arenaCount} arenas ${f(m.threadArenas)} (Buffers in them ${f(m.external)}) + files ${f(m.file)} + other ${f(m.other)} MiB`
   );
 }
 
