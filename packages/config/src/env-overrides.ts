@@ -28,6 +28,7 @@ const overrides: Record<string, { path: string[]; kind: Kind }> = {
   JWT_EXPIRES_IN_SECONDS: { path: ['jwt', 'expires_in_seconds'], kind: 'number' },
   UPLOAD_ROOT: { path: ['upload', 'root'], kind: 'string' },
   WEB_ROOT: { path: ['web', 'root'], kind: 'string' },
+  NOTIFICATIONS_ENABLED: { path: ['notifications', 'enabled'], kind: 'boolean' },
   WORKER_PORT: { path: ['worker', 'port'], kind: 'number' },
   GATEWAY_COUNT: { path: ['gateway', 'count'], kind: 'number' },
   GATEWAY_PORT: { path: ['gateway', 'port'], kind: 'number' },
