@@ -44,7 +44,7 @@ const gatewayPorts = Array.from({ length: config.gateway.count }, (_, i) => gate
 checkPortsDistinct();
 
 try {
-  const redis = await connectRedis(config.redis.url, { name: 'start' });
+  const redis = await connectRedis(config.redis, { name: 'start', deadlines: config.redis });
   redis.disconnect();
   await checkMysql('start', () => pingServer(config.mysql.url), config.mysql.url);
 } catch (err) {

@@ -13,7 +13,7 @@ const config = loadConfigOrExit();
 const logger = createLogger({ service: 'api', level: config.log.level });
 
 try {
-  const redis = await connectRedis(config.redis.url, { name: 'api', deadlines: config.redis });
+  const redis = await connectRedis(config.redis, { name: 'api', deadlines: config.redis });
   const db = createDb({ url: config.mysql.url, connectionLimit: config.mysql.connection_limit, deadlines: config.mysql });
   await checkMysql('api', () => pingDb(db), config.mysql.url);
   // Connections are opened on demand; history pages take one each for a few milliseconds.
@@ -40,7 +40,7 @@ try {
   });
   await revocationUpkeep.ready;
   // The API only publishes (room events); the broker still wants a subscriber connection of its own.
-  const sub = await connectRedis(config.redis.url, { name: 'api-sub', maxRetriesPerRequest: null, deadlines: config.redis });
+  const sub = await connectRedis(config.redis, { name: 'api-sub', role: 'subscriber', deadlines: config.redis });
   const broker = createRedisBroker({
     pub: redis,
     sub,

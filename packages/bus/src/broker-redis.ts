@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import type { Broker, MessageHandler } from './broker.ts';
 import {
   assertChannel,
@@ -12,12 +12,12 @@ import {
 
 export interface RedisBrokerOptions {
   /** Connected client used for PUBLISH; it can be shared with the rest of the app. */
-  pub: Redis;
+  pub: Redis | Cluster;
   /**
    * Connected client used for subscriptions, distinct from `pub`. Other brokers (with other
    * prefixes) may share it; this broker only touches its own channels.
    */
-  sub: Redis;
+  sub: Redis | Cluster;
   /** Prepended to every channel name so apps and tests sharing a Redis stay apart, e.g. `im:`. */
   prefix: string;
   /**
@@ -41,6 +41,14 @@ export interface RedisBrokerOptions {
   livenessCheckMs?: number;
   /** A PING unanswered for this long makes the broker unhealthy until one is answered. @default 1000 */
   livenessTimeoutMs?: number;
+  /**
+   * What the liveness check asks instead of a PING on `sub`. On a Redis Cluster, a PING reaches one
+   * node; the cluster's state (every master reachable, `cluster_state:ok`) says whether every
+   * shard delivers, and a failover then counts as a silence: once over, the subscriptions are
+   * confirmed again and the listeners reload what was published meanwhile.
+   * @default () => sub.ping()
+   */
+  livenessProbe?: () => Promise<unknown>;
 }
 
 interface Subscription {
@@ -98,7 +106,7 @@ export function createRedisBroker(options: RedisBrokerOptions): Broker {
     if (checking || closed || sub.status !== 'ready') return;
     checking = true;
     try {
-      await withTimeout(sub.ping(), options.livenessTimeoutMs ?? 1_000);
+      await withTimeout(options.livenessProbe ? options.livenessProbe() : sub.ping(), options.livenessTimeoutMs ?? 1_000);
       if (silent) {
         silent = false;
         lost = true;

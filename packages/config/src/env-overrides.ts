@@ -14,6 +14,7 @@ const overrides: Record<string, { path: string[]; kind: Kind }> = {
   DATABASE_URL: { path: ['mysql', 'url'], kind: 'string' },
   MYSQL_QUERY_TIMEOUT_MS: { path: ['mysql', 'query_timeout_ms'], kind: 'number' },
   REDIS_URL: { path: ['redis', 'url'], kind: 'string' },
+  REDIS_CLUSTER_NODES: { path: ['redis', 'cluster_nodes'], kind: 'list' },
   REDIS_COMMAND_TIMEOUT_MS: { path: ['redis', 'command_timeout_ms'], kind: 'number' },
   REDIS_PREFIX: { path: ['redis', 'prefix'], kind: 'string' },
   REDIS_SHARDED_PUBSUB: { path: ['redis', 'sharded_pubsub'], kind: 'boolean' },
