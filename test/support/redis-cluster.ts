@@ -22,6 +22,8 @@ export interface TestRedisCluster {
   nodes: ClusterNode[];
   /** SIGKILLs the master that serves `key`'s slot; resolves once the process is gone. */
   killMasterOf(key: string): Promise<ClusterNode>;
+  /** Starts a killed node again on its ports and its nodes.conf: it rejoins with its old role and slots, empty. */
+  restart(node: ClusterNode): Promise<void>;
   /** Resolves once every live node says cluster_state:ok and every slot has a live master. */
   waitHealthy(timeoutMs?: number): Promise<void>;
   /** The node's answer to a command (e.g. `INFO commandstats`), on a short-lived connection. */
@@ -61,16 +63,17 @@ export async function startRedisCluster(): Promise<TestRedisCluster> {
     for (let i = 0; i < NODE_COUNT; i += 1) {
       const port = await drawPort();
       const busPort = await drawPort();
-      const child = await startNode(dir, port, busPort);
-      children.push(child);
+      children.push(await startNode(dir, port, busPort));
+      const index = i;
+      const alive = () => children[index]!.exitCode === null && children[index]!.signalCode === null;
       nodes.push({
         port,
         busPort,
         get running() {
-          return child.exitCode === null && child.signalCode === null;
+          return alive();
         },
         get pid() {
-          return child.exitCode === null && child.signalCode === null ? child.pid : undefined;
+          return alive() ? children[index]!.pid : undefined;
         },
       });
     }
@@ -127,6 +130,11 @@ export async function startRedisCluster(): Promise<TestRedisCluster> {
     nodes,
     ask,
     waitHealthy,
+    async restart(node) {
+      const index = nodes.indexOf(node);
+      if (node.running) throw new Error(`cluster node ${node.port} is running`);
+      children[index] = await startNode(dir, node.port, node.busPort);
+    },
     async killMasterOf(key) {
       const live = nodes.find((node) => node.running)!;
       const slot = Number(await ask(live, 'CLUSTER', 'KEYSLOT', key));
@@ -148,6 +156,8 @@ async function startNode(dir: string, port: number, busPort: number): Promise<Ch
     '--cluster-enabled', 'yes',
     '--cluster-config-file', join(dir, `nodes-${port}.conf`),
     '--cluster-node-timeout', '1000',
+    // A replica takes over however recently it synced (a test may kill a master right after start).
+    '--cluster-replica-validity-factor', '0',
     '--dir', dir,
     '--save', '',
     '--appendonly', 'no',

@@ -69,6 +69,7 @@ export function createRedisBroker(options: RedisBrokerOptions): Broker {
   /** The last liveness PING went unanswered; cleared (and subscriptions restored) by the next answer. */
   let silent = false;
   let restoreRun = 0;
+  let restoring = false;
 
   // Cluster refuses a multi-channel SSUBSCRIBE across slots, so sharded mode sends one per channel.
   const sendSubscribe = async (keys: string[]): Promise<void> => {
@@ -107,7 +108,9 @@ export function createRedisBroker(options: RedisBrokerOptions): Broker {
     checking = true;
     try {
       await withTimeout(options.livenessProbe ? options.livenessProbe() : sub.ping(), options.livenessTimeoutMs ?? 1_000);
-      if (silent) {
+      // A restore that failed is tried again here too: a Redis Cluster client emits no new
+      // 'ready' when one shard comes back, so nothing else would retry it.
+      if (silent || (lost && !restoring)) {
         silent = false;
         lost = true;
         void restore();
@@ -121,14 +124,17 @@ export function createRedisBroker(options: RedisBrokerOptions): Broker {
 
   async function restore(): Promise<void> {
     const run = ++restoreRun;
+    restoring = true;
     try {
       const keys = [...subscriptions.keys()];
       if (keys.length > 0) await sendSubscribe(keys);
     } catch (err) {
-      // The connection dropped again (the next 'ready' retries) or Redis refused: either way
-      // the broker stays unhealthy until a restore succeeds.
+      // The connection dropped again (the next 'ready' or liveness check retries) or Redis
+      // refused: either way the broker stays unhealthy until a restore succeeds.
       if (run === restoreRun && !closed) onError(err);
       return;
+    } finally {
+      if (run === restoreRun) restoring = false;
     }
     if (run !== restoreRun || closed || sub.status !== 'ready') return;
     lost = false;

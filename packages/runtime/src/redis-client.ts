@@ -124,8 +124,9 @@ export async function checkRedisReady(client: RedisClient): Promise<void> {
     await client.ping();
     return;
   }
-  // A master whose connection is down cannot answer; asking it would only wait out the deadline.
-  const masters = client.nodes('master').filter((node) => node.status === 'ready');
+  // A master whose connection ended cannot answer (ioredis drops it from the pool soon after);
+  // one not connected yet ('wait': the pool connects lazily) connects for the question.
+  const masters = client.nodes('master').filter((node) => node.status !== 'end' && node.status !== 'close');
   if (masters.length === 0) throw new Error('no Redis Cluster master reachable');
   const answers = await Promise.allSettled(masters.map((node) => node.cluster('INFO')));
   let answered = 0;
