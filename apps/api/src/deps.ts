@@ -22,6 +22,8 @@ export interface ApiDeps {
   history: HistoryReader;
   /** Rooms, memberships, read cursors and the inbox: raw SQL with a deadline (createSqlRunner). */
   sql: SqlRunner;
+  /** The same on the read replica (`mysql.replica_url`), for the inbox; absent without one. */
+  replicaSql?: SqlRunner;
   redis: Redis | Cluster;
   /** Logged-out tokens in MySQL, the truth behind Redis's revocation cache (createRevocationLedger). */
   revocationLedger: RevocationLedger;

@@ -12,6 +12,8 @@ const overrides: Record<string, { path: string[]; kind: Kind }> = {
   API_PORT: { path: ['system', 'api_port'], kind: 'number' },
   TRUSTED_PROXIES: { path: ['system', 'trusted_proxies'], kind: 'list' },
   DATABASE_URL: { path: ['mysql', 'url'], kind: 'string' },
+  DATABASE_REPLICA_URL: { path: ['mysql', 'replica_url'], kind: 'string' },
+  MYSQL_REPLICA_WAIT_MS: { path: ['mysql', 'replica_wait_ms'], kind: 'number' },
   MYSQL_QUERY_TIMEOUT_MS: { path: ['mysql', 'query_timeout_ms'], kind: 'number' },
   REDIS_URL: { path: ['redis', 'url'], kind: 'string' },
   REDIS_CLUSTER_NODES: { path: ['redis', 'cluster_nodes'], kind: 'list' },

@@ -33,6 +33,10 @@ export const settingsSchema = z.object({
   }),
   mysql: z.object({
     url: z.string().regex(/^(mysql|mariadb):\/\//, 'must start with mysql:// or mariadb://'),
+    /** A read replica of `url` for history pages and the inbox; empty: the primary serves them. */
+    replica_url: z.union([z.literal(''), z.string().regex(/^(mysql|mariadb):\/\//, 'must start with mysql:// or mariadb://, or be empty')]),
+    /** How long a read waits for the replica to catch up with the primary before it goes to the primary. */
+    replica_wait_ms: z.number().int().min(0).max(10_000),
     connection_limit: positiveInt,
     connect_timeout_ms: deadlineMs,
     acquire_timeout_ms: deadlineMs,
