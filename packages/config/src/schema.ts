@@ -25,6 +25,8 @@ export const settingsSchema = z.object({
   system: z.object({
     env: z.enum(['development', 'production', 'test']),
     host: z.string().min(1),
+    /** Where the start command's API, worker and gateways listen (the front door listens on `host`). */
+    internal_host: z.string().min(1),
     port,
     api_port: port,
     /** Peers whose X-Forwarded-For is believed: IPv4/IPv6 addresses or CIDR ranges. */
@@ -115,6 +117,11 @@ export const settingsSchema = z.object({
       message: 'max_members_per_call may not exceed max_members',
       path: ['max_members_per_call'],
     }),
+  /** What the front door (nginx) balances over when APIs or gateways run on other hosts. */
+  front_door: z.object({
+    apis: z.array(hostPort),
+    gateways: z.array(hostPort),
+  }),
   worker: z.object({
     /** The mail worker's HTTP port: /healthz, /readyz, /metrics. */
     port,
