@@ -2,7 +2,6 @@ export { connectRedis, checkMysql, StartupError } from './backing-services.ts';
 export {
   checkRedisReady,
   createRedisClient,
-  isCluster,
   DEFAULT_REDIS_DEADLINES,
   type RedisClient,
   type RedisClientOptions,

@@ -108,7 +108,7 @@ function parseHostPort(node: string): { host: string; port: number } {
   return { host: node.slice(0, colon).replace(/^\[(.*)\]$/, '$1'), port: Number(node.slice(colon + 1)) };
 }
 
-export function isCluster(client: RedisClient): client is Cluster {
+function isCluster(client: RedisClient): client is Cluster {
   return client instanceof Cluster;
 }
 
