@@ -20,6 +20,7 @@ export const BUILD_ENTRIES = {
   api: { source: 'apps/api/src/index.ts', output: 'apps/api/dist/index.js' },
   gateway: { source: 'apps/gateway/src/index.ts', output: 'apps/gateway/dist/index.js' },
   worker: { source: 'apps/worker/src/index.ts', output: 'apps/worker/dist/index.js' },
+  webhooks: { source: 'apps/worker/src/webhooks-cli.ts', output: 'apps/worker/dist/webhooks-cli.js' },
   start: { source: 'scripts/start.ts', output: 'dist/start.js' },
   migrate: { source: 'scripts/migrate.ts', output: 'dist/migrate.js' },
   frontDoor: { source: 'scripts/cluster/node-front-door-main.ts', output: 'dist/front-door.js' },

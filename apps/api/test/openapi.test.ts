@@ -100,6 +100,14 @@ describe('OpenAPI document at /api/openapi.json', () => {
     await documented(get('/uploads/avatar/{name}'), `/${me.avatar}`);
     assert.equal((await documented(get('/uploads/avatar/{name}'), '/uploads/avatar/..%2Fsecret.png')).status, 404);
 
+    const settings = { method: 'PUT', path: '/api/users/notifications' } as const;
+    assert.deepEqual((await documented(get('/api/users/notifications'), '/api/users/notifications', { token })).json.data.digest, false);
+    const changed = await documented(settings, '/api/users/notifications', { token, body: json({ digest: true, language: 'en' }) });
+    assert.equal(changed.json.data.digest, true);
+    assert.equal((await documented(settings, '/api/users/notifications', { token, body: json({ language: 'fr' }) })).status, 400);
+    assert.equal((await documented(settings, '/api/users/notifications', { body: json({ digest: true }) })).status, 401);
+    assert.equal((await documented(get('/api/users/notifications'), '/api/users/notifications')).status, 401);
+
     await documented(post('/api/users/logout'), '/api/users/logout', { token });
     assert.equal((await documented(post('/api/users/logout'), '/api/users/logout', { token })).status, 401);
   });

@@ -1,6 +1,7 @@
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import { MAIL_JOB_STATES, type MailJobState } from '@im/jobs';
 import type { MailOutcome } from './mail-worker.ts';
+import type { NotificationOutcome } from './notifications/index.ts';
 
 export interface WorkerMetricsOptions {
   /** Counts the mail queue's jobs by state; called on every scrape. */
@@ -23,6 +24,15 @@ export function createWorkerMetrics(options: WorkerMetricsOptions) {
   });
   // Every result shows from the start, at 0, so rates work before the first failure.
   for (const result of ['sent', 'retried', 'failed'] satisfies MailOutcome[]) mails.inc({ result }, 0);
+  const notifications = new Counter({
+    name: 'im_worker_notifications_total',
+    help: 'Offline notifications by channel (webhook, digest) and result: queued, delivered, retried (failed for now) or failed (given up; webhooks become dead letters)',
+    labelNames: ['channel', 'result'],
+    registers: [registry],
+  });
+  for (const channel of ['webhook', 'digest']) {
+    for (const result of ['queued', 'delivered', 'retried', 'failed'] satisfies NotificationOutcome[]) notifications.inc({ channel, result }, 0);
+  }
   const timeoutMs = options.countTimeoutMs ?? 2_000;
   new Gauge({
     name: 'im_worker_queue_jobs',
@@ -45,6 +55,10 @@ export function createWorkerMetrics(options: WorkerMetricsOptions) {
     /** Records what became of one attempt (see createMailWorker's onOutcome). */
     outcome(result: MailOutcome): void {
       mails.inc({ result });
+    },
+    /** Records what became of an offline notification (createNotifications' onOutcome). */
+    notification(channel: 'webhook' | 'digest', result: NotificationOutcome): void {
+      notifications.inc({ channel, result });
     },
   };
 }

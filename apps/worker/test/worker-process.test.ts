@@ -81,6 +81,8 @@ test('the worker process sends a queued mail, counts it at /metrics and exits 0 
     MAIL_FROM: 'Black Box <bb@im.test>',
     MAIL_WORKER_CONCURRENCY: '3',
     WORKER_PORT: new URL(ops).port,
+    // Mail only: no MySQL for the offline notifications (test/cluster/offline-notify.test.ts has them).
+    NOTIFICATIONS_ENABLED: 'false',
   });
   t.after(async () => {
     if (worker.child.exitCode === null) worker.child.kill('SIGKILL');

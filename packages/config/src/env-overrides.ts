@@ -34,6 +34,7 @@ const overrides: Record<string, { path: string[]; kind: Kind }> = {
   WEB_ROOT: { path: ['web', 'root'], kind: 'string' },
   API_UPSTREAMS: { path: ['front_door', 'apis'], kind: 'list' },
   GATEWAY_UPSTREAMS: { path: ['front_door', 'gateways'], kind: 'list' },
+  NOTIFICATIONS_ENABLED: { path: ['notifications', 'enabled'], kind: 'boolean' },
   WORKER_PORT: { path: ['worker', 'port'], kind: 'number' },
   GATEWAY_COUNT: { path: ['gateway', 'count'], kind: 'number' },
   GATEWAY_BASE_PORT: { path: ['gateway', 'base_port'], kind: 'number' },

@@ -66,6 +66,10 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
   if (settings.gateway.presence_heartbeat_ms * 2 > settings.gateway.presence_lease_ms) {
     throw new ConfigError('config: gateway.presence_heartbeat_ms: must be at most half of gateway.presence_lease_ms');
   }
+  if (settings.system.env === 'production') {
+    const plain = settings.notifications.webhooks.endpoints.find((e) => !e.url.startsWith('https://'));
+    if (plain) throw new ConfigError(`config: notifications.webhooks.endpoints: ${plain.name}: production sends webhooks over https:// only`);
+  }
   settings.email.outbox_dir = resolveFromRoot(settings.email.outbox_dir);
   settings.upload.root = resolveFromRoot(settings.upload.root);
   settings.web.root = resolveFromRoot(settings.web.root);

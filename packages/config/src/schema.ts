@@ -20,6 +20,46 @@ function isAddressOrRange(value: string): boolean {
   return /^\d{1,3}$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128);
 }
 
+/** One receiver of signed webhooks (README "Offline notifications"). */
+const webhookEndpoint = z.object({
+  /** Names its queue, its metrics and its dead letters. */
+  name: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, 'lowercase letters, digits, _ and - only, at most 64'),
+  url: z.string().regex(/^https?:\/\/[^\s]+$/, 'must be an http:// or https:// URL'),
+  /** Standard Webhooks secret: `whsec_` and the base64 of 24 to 64 random bytes. */
+  secret: z.string().regex(/^whsec_[A-Za-z0-9+/]{32,88}={0,2}$/, 'must be whsec_ followed by the base64 of 24 to 64 random bytes'),
+  events: z.array(z.enum(['message.offline'])).min(1, 'list at least one event'),
+  /** Deliveries to this endpoint in flight at once. */
+  concurrency: z.number().int().min(1).max(100).default(4),
+});
+
+const notificationsSchema = z.object({
+  /** The worker tails stored messages and notifies offline recipients. */
+  enabled: z.boolean(),
+  poll_ms: z.number().int().min(20).max(60_000),
+  batch_size: z.number().int().min(1).max(5000),
+  /** Age after which a stored message's transaction has surely ended (see notifier.ts). */
+  settle_ms: z.number().int().min(0),
+  lease_ms: z.number().int().min(300),
+  /** How long finished jobs stay in Redis, so a re-read message is recognised and not sent twice. */
+  job_retention_seconds: positiveInt,
+  webhooks: z.object({
+    attempts: z.number().int().min(1).max(30),
+    backoff_ms: z.number().int().min(0),
+    timeout_ms: deadlineMs,
+    endpoints: z
+      .array(webhookEndpoint)
+      .refine((list) => new Set(list.map((e) => e.name)).size === list.length, 'endpoint names must be unique'),
+  }),
+  digest: z.object({
+    /** At most one digest mail per user per interval. */
+    interval_seconds: positiveInt,
+    /** Wait after the first message of a digest, so a burst arrives as one mail. */
+    collect_seconds: z.number().int().min(0),
+    /** Messages a mail lists; it counts the rest. */
+    max_messages: z.number().int().min(1).max(500),
+  }),
+});
+
 /** Shape and rules of config/settings.yaml after environment overrides. */
 export const settingsSchema = z.object({
   system: z.object({
@@ -122,6 +162,7 @@ export const settingsSchema = z.object({
     apis: z.array(hostPort),
     gateways: z.array(hostPort),
   }),
+  notifications: notificationsSchema,
   worker: z.object({
     /** The mail worker's HTTP port: /healthz, /readyz, /metrics. */
     port,

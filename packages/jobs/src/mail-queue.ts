@@ -18,8 +18,11 @@ export interface MailQueueOptions {
 }
 
 export interface MailQueue {
-  /** Stores the mail for the worker and resolves with the job id once it is in Redis. */
-  enqueue(job: MailJob): Promise<string>;
+  /**
+   * Stores the mail for the worker and resolves with the job id once it is in Redis. With a
+   * `jobId`, a mail with that id still in the queue is not added again (a retried producer).
+   */
+  enqueue(job: MailJob, options?: { jobId?: string }): Promise<string>;
   /** How many jobs are in each state, for the worker's queue-depth metric. */
   jobCounts(): Promise<Record<MailJobState, number>>;
   /** Stops using the connection; the connection itself stays open. */
@@ -56,7 +59,7 @@ export function createMailQueue({ connection, prefix, attempts = 5, backoffMs = 
   queue.on('error', () => {});
 
   return {
-    async enqueue(job) {
+    async enqueue(job, options = {}) {
       for (const field of ['to', 'subject', 'text'] as const) {
         if (typeof job[field] !== 'string' || job[field].trim() === '') {
           throw new TypeError(`jobs: mail ${field} must be a non-empty string`);
@@ -65,7 +68,7 @@ export function createMailQueue({ connection, prefix, attempts = 5, backoffMs = 
       // Only the known fields go to Redis, so a caller's extra properties cannot ride along.
       const data: MailJob = { to: job.to, subject: job.subject, text: job.text };
       if (job.html !== undefined) data.html = job.html;
-      const added = await queue.add(MAIL_JOB_NAME, data);
+      const added = await queue.add(MAIL_JOB_NAME, data, options.jobId === undefined ? {} : { jobId: options.jobId });
       if (added.id === undefined) throw new Error('jobs: BullMQ returned a job without an id');
       return added.id;
     },

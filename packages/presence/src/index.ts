@@ -7,3 +7,4 @@ export {
   type MemoryPresenceHub,
   type MemoryPresenceOptions,
 } from './presence-memory.ts';
+export { createRedisRoomUsers, type RedisRoomUsersOptions } from './room-users-redis.ts';

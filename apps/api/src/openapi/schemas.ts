@@ -84,3 +84,11 @@ type Exactly<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
 const sameShape = <T extends true>(_proof?: T) => undefined;
 sameShape<Exactly<z.infer<typeof userSchema>, UserView>>();
 sameShape<Exactly<z.infer<typeof fileSchema>, FileView>>();
+
+export const notificationSettingsSchema = z
+  .strictObject({
+    digest: z.boolean().meta({ description: 'A digest mail of the messages received while offline' }),
+    language: z.enum(['zh', 'en']).meta({ description: 'Language of the digest mail' }),
+    digest_interval_seconds: z.int().min(1).meta({ description: 'At most one digest mail per this many seconds' }),
+  })
+  .meta({ id: 'NotificationSettings' });

@@ -7,6 +7,7 @@ import { listUsersInput, loginInput, registerInput } from '../accounts/schemas.t
 import { registerUser } from '../accounts/register.ts';
 import { login } from '../accounts/login.ts';
 import { listUsers } from '../accounts/list-users.ts';
+import { notificationSettingsInput, readNotificationSettings, updateNotificationSettings } from '../notifications/notification-settings.ts';
 
 export function usersRouter(ctx: ApiContext): Router<AuthState> {
   const router = new Router<AuthState>({ prefix: '/api/users' });
@@ -36,6 +37,17 @@ export function usersRouter(ctx: ApiContext): Router<AuthState> {
     await ctx.revocations.revoke(jti, expiresAt);
     ctx.logger.info({ user_id: userId }, 'logged out');
     http.body = ok({}, '注销成功');
+  });
+
+  router.get('/notifications', requireAuth, async (http) => {
+    http.body = ok(await readNotificationSettings(ctx, http.state.auth.userId));
+  });
+
+  router.put('/notifications', requireAuth, async (http) => {
+    const input = parseInput(notificationSettingsInput, http.request.body);
+    const settings = await updateNotificationSettings(ctx, http.state.auth.userId, input);
+    ctx.logger.info({ user_id: http.state.auth.userId, digest: settings.digest }, 'notification settings changed');
+    http.body = ok(settings);
   });
 
   router.get('/', requireAuth, async (http) => {

@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import type { ZodOpenApiPathsObject } from 'zod-openapi';
 import { listUsersInput, loginInput, registerInput } from '../../accounts/schemas.ts';
-import { fileFormSchema, loginTokenSchema, pageOf, userSchema } from '../schemas.ts';
+import { notificationSettingsInput } from '../../notifications/notification-settings.ts';
+import { fileFormSchema, loginTokenSchema, notificationSettingsSchema, pageOf, userSchema } from '../schemas.ts';
 import { jsonResponses, signedIn } from '../responses.ts';
 
 /** routes/users.ts and the avatar upload (routes/avatars.ts). */
@@ -42,6 +43,25 @@ export const usersPaths: ZodOpenApiPathsObject = {
       security: signedIn,
       requestParams: { query: listUsersInput },
       responses: jsonResponses('A page of users', pageOf(userSchema, 'UserPage'), [400, 401]),
+    },
+  },
+  '/api/users/notifications': {
+    get: {
+      tags: ['users'],
+      summary: "The caller's notification settings",
+      description: 'Without any set: no digest, Chinese.',
+      security: signedIn,
+      responses: jsonResponses('The settings', notificationSettingsSchema, [401]),
+    },
+    put: {
+      tags: ['users'],
+      summary: 'Opt in to (or out of) the offline digest mail, and choose its language',
+      description:
+        'A field left out keeps its value. With digest on, messages that reach the caller while no socket of theirs is connected ' +
+        '(private messages, room messages that @mention them or @all) are mailed in a digest, at most one per digest_interval_seconds.',
+      security: signedIn,
+      requestBody: { content: { 'application/json': { schema: notificationSettingsInput } } },
+      responses: jsonResponses('The settings as they are now', notificationSettingsSchema, [400, 401, 413]),
     },
   },
   '/api/users/avatar': {
