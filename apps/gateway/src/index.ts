@@ -6,7 +6,7 @@ import { createRedisBroker } from '@im/bus';
 import { createChatReader, createMessageWriter, createRevocationLedger } from '@im/db';
 import { createLogger } from '@im/logger';
 import { createRedisPresence } from '@im/presence';
-import { checkMysql, connectRedis, exitWithMessage, loadConfigOrExit, onShutdown, StartupError } from '@im/runtime';
+import { checkMysql, checkRedisReady, connectRedis, exitWithMessage, loadConfigOrExit, onShutdown, StartupError } from '@im/runtime';
 import { createGateway } from './gateway.ts';
 import { createMetrics } from './http/metrics.ts';
 
@@ -19,8 +19,8 @@ try {
   // Commands, and a second connection for subscriptions (a subscribed connection can do nothing else).
   // Commands issued together share one write: a reconnect storm issues thousands of presence and
   // revocation commands at once, each of which cost a syscall.
-  const redis = await connectRedis(config.redis.url, { name: `gateway-${gatewayId}`, autoPipelining: true, deadlines: config.redis });
-  const sub = await connectRedis(config.redis.url, { name: `gateway-${gatewayId}-sub`, maxRetriesPerRequest: null, deadlines: config.redis });
+  const redis = await connectRedis(config.redis, { name: `gateway-${gatewayId}`, autoPipelining: true, deadlines: config.redis });
+  const sub = await connectRedis(config.redis, { name: `gateway-${gatewayId}-sub`, role: 'subscriber', deadlines: config.redis });
   // Two pools, sized in settings (mysql.gateway_*_connections): the writer batches the chat hot
   // path's commits (see message-writer.ts); the reader serves everything else the gateway reads.
   const reader = createChatReader({ url: config.mysql.url, connectionLimit: config.mysql.gateway_reader_connections, deadlines: config.mysql });
@@ -36,7 +36,14 @@ try {
     metrics.redisErrors.inc({ operation });
     logger.warn({ err: { message: (err as Error)?.message } }, `redis ${operation} error`);
   };
-  const broker = createRedisBroker({ pub: redis, sub, prefix, sharded: config.redis.sharded_pubsub, onError: onRedisError('bus') });
+  const broker = createRedisBroker({
+    pub: redis,
+    sub,
+    prefix,
+    sharded: config.redis.sharded_pubsub,
+    livenessProbe: () => checkRedisReady(sub),
+    onError: onRedisError('bus'),
+  });
   const presence = createRedisPresence({
     redis,
     prefix,
