@@ -32,10 +32,12 @@ try {
 }
 
 const host = config.system.host;
-// The API, the worker and the gateways listen on loopback whatever system.host says: only the
-// front door is public, and only it may set X-Forwarded-For (system.trusted_proxies). README
-// "Exposing" says how to run them on other addresses.
-const internalHost = '127.0.0.1';
+// The API, the worker and the gateways listen on system.internal_host (loopback unless a front
+// door on another host reaches them) whatever system.host says: only the front door is public,
+// and only it may set X-Forwarded-For (system.trusted_proxies). README "Several hosts".
+const internalHost = config.system.internal_host;
+/** Where this host's front door reaches them: a wildcard bind on loopback. */
+const internalTarget = internalHost === '0.0.0.0' ? '127.0.0.1' : internalHost === '::' ? '::1' : internalHost;
 const publicPort = config.system.port;
 const apiPort = config.system.api_port;
 const workerPort = config.worker.port;
@@ -44,7 +46,7 @@ const gatewayPorts = Array.from({ length: config.gateway.count }, (_, i) => gate
 checkPortsDistinct();
 
 try {
-  const redis = await connectRedis(config.redis.url, { name: 'start' });
+  const redis = await connectRedis(config.redis, { name: 'start', deadlines: config.redis });
   redis.disconnect();
   await checkMysql('start', () => pingServer(config.mysql.url), config.mysql.url);
 } catch (err) {
@@ -62,9 +64,9 @@ process.once('SIGINT', () => void supervisor.stop(0));
 process.once('SIGTERM', () => void supervisor.stop(0));
 
 const publicUrl = `http://${urlHost(host)}:${publicPort}`;
-const apiUrl = `http://${internalHost}:${apiPort}`;
-const workerUrl = `http://${internalHost}:${workerPort}`;
-const gatewayUrl = (port: number) => `http://${internalHost}:${port}`;
+const apiUrl = `http://${urlHost(internalHost)}:${apiPort}`;
+const workerUrl = `http://${urlHost(internalHost)}:${workerPort}`;
+const gatewayUrl = (port: number) => `http://${urlHost(internalHost)}:${port}`;
 // What the API, the worker's ops port and the gateways bind to (BIND_HOST is system.host).
 const internal = { BIND_HOST: internalHost };
 
@@ -118,9 +120,10 @@ function frontDoorSpec(): ServiceSpec {
     const conf = resolve(prefix, 'im-cluster.conf');
     // As root nginx would run its workers as `nobody`, who may not reach var/nginx: keep our user.
     const user = process.getuid?.() === 0 ? userInfo().username : undefined;
+    // front_door lists every API and gateway when some run on other hosts; else this host's own.
     const options = nginxOptionsFromConfig(config, { prefix, user }, gatewayBasePort, {
-      api: { host: internalHost, port: apiPort },
-      gateways: gatewayPorts.map((port) => ({ host: internalHost, port })),
+      ...(config.front_door.apis.length === 0 ? { apis: [{ host: internalTarget, port: apiPort }] } : {}),
+      ...(config.front_door.gateways.length === 0 ? { gateways: gatewayPorts.map((port) => ({ host: internalTarget, port })) } : {}),
     });
     prepareNginxDirs(options);
     writeFileSync(conf, renderNginxConfig(options));
@@ -140,8 +143,8 @@ function frontDoorSpec(): ServiceSpec {
     env: {
       ...process.env,
       FRONT_DOOR_LISTEN: hostPort({ host, port: publicPort }),
-      FRONT_DOOR_API: hostPort({ host: internalHost, port: apiPort }),
-      FRONT_DOOR_GATEWAYS: gatewayPorts.map((port) => hostPort({ host: internalHost, port })).join(','),
+      FRONT_DOOR_API: hostPort({ host: internalTarget, port: apiPort }),
+      FRONT_DOOR_GATEWAYS: gatewayPorts.map((port) => hostPort({ host: internalTarget, port })).join(','),
     },
     readyUrl,
     stopLast: true,

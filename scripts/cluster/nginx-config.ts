@@ -15,7 +15,7 @@ export interface NginxConfigOptions {
   /** `listen` argument: `8080`, `127.0.0.1:8080`, `[::]:8080`. */
   listen: string;
   gateways: readonly Upstream[];
-  api: Upstream;
+  apis: readonly Upstream[];
   /** Temp folders (request bodies, proxy buffers) go under this directory. */
   tempDir: string;
   pidFile: string;
@@ -43,6 +43,7 @@ const MULTIPART_ROOM_BYTES = 1024 * 1024;
 /** Fills the template. Throws when a value is missing or the template names an unknown one. */
 export function renderNginxConfig(options: NginxConfigOptions, template = readFileSync(NGINX_TEMPLATE, 'utf8')): string {
   if (options.gateways.length === 0) throw new Error('nginx config: at least one gateway is needed');
+  if (options.apis.length === 0) throw new Error('nginx config: at least one API is needed');
   const socketTimeoutS = Math.max(75, Math.ceil((options.heartbeatMs * 3) / 1000));
   const values: Record<string, string> = {
     user_directive: options.user ? `user ${options.user};` : '',
@@ -54,7 +55,8 @@ export function renderNginxConfig(options: NginxConfigOptions, template = readFi
     gateway_servers: options.gateways
       .map((gateway) => `        server ${hostPort(gateway)} max_fails=1 fail_timeout=10s;`)
       .join('\n'),
-    api_server: `        server ${hostPort(options.api)};`,
+    // nginx passes over an API that refused a connection for 10 s by default (max_fails=1).
+    api_servers: options.apis.map((api) => `        server ${hostPort(api)};`).join('\n'),
     client_max_body_size: String(options.maxFileBytes + MULTIPART_ROOM_BYTES),
     heartbeat_s: String(Math.round(options.heartbeatMs / 100) / 10),
     socket_timeout: `${socketTimeoutS}s`,
@@ -124,7 +126,7 @@ export const COMPOSE_NGINX: Required<NginxPaths> & { upstreams: Required<Upstrea
   // (`npm run build:web`, apps/web/dist) to serve it; without one `/` answers 404.
   webRoot: '/usr/share/nginx/html',
   upstreams: {
-    api: { host: 'api', port: 8090 },
+    apis: [{ host: 'api', port: 8090 }],
     gateways: [
       { host: 'gateway-1', port: 8101 },
       { host: 'gateway-2', port: 8101 },
@@ -134,13 +136,14 @@ export const COMPOSE_NGINX: Required<NginxPaths> & { upstreams: Required<Upstrea
 
 /** Upstreams elsewhere than settings.yaml says (other hosts, containers). */
 export interface Upstreams {
-  api?: Upstream;
+  apis?: readonly Upstream[];
   gateways?: readonly Upstream[];
 }
 
 /**
- * The cluster's nginx as settings.yaml describes it: gateways on base_port…, API on api_port, all
- * on system.host, unless `upstreams` names them.
+ * The cluster's nginx as settings.yaml describes it: the APIs and gateways `front_door` lists
+ * (other hosts included), or else this host's: gateways on base_port…, the API on api_port, on
+ * system.host. `upstreams` (command-line flags, the start command's own ports) wins over both.
  */
 export function nginxOptionsFromConfig(
   config: Config,
@@ -151,8 +154,11 @@ export function nginxOptionsFromConfig(
   const host = config.system.host;
   return {
     listen: paths.listen ?? hostPort({ host, port: config.system.port }),
-    gateways: upstreams.gateways ?? Array.from({ length: config.gateway.count }, (_, i) => ({ host, port: gatewayBasePort + i })),
-    api: upstreams.api ?? { host, port: config.system.api_port },
+    gateways:
+      upstreams.gateways ??
+      listed(config.front_door.gateways) ??
+      Array.from({ length: config.gateway.count }, (_, i) => ({ host, port: gatewayBasePort + i })),
+    apis: upstreams.apis ?? listed(config.front_door.apis) ?? [{ host, port: config.system.api_port }],
     tempDir: resolve(paths.prefix, 'tmp'),
     pidFile: paths.pidFile ?? resolve(paths.prefix, 'nginx.pid'),
     errorLog: paths.errorLog ?? 'stderr',
@@ -162,6 +168,15 @@ export function nginxOptionsFromConfig(
     webRoot: paths.webRoot ?? config.web.root,
     user: paths.user,
   };
+}
+
+/** `front_door` addresses as upstreams; undefined when none are listed. */
+function listed(addresses: readonly string[]): Upstream[] | undefined {
+  if (addresses.length === 0) return undefined;
+  return addresses.map((address) => {
+    const colon = address.lastIndexOf(':');
+    return { host: address.slice(0, colon).replace(/^\[(.*)\]$/, '$1'), port: Number(address.slice(colon + 1)) };
+  });
 }
 
 /** `host:port`, with IPv6 hosts in brackets. */

@@ -21,10 +21,13 @@ const usage = `usage: node dist/render-nginx.js [options]   (from the sources: n
   --user NAME        worker user when nginx starts as root (default: none)
   --web-root DIR     the built web app served at / (default web.root; with --deploy
                      /opt/im-cluster/apps/web/dist)
-  --api HOST:PORT    the API upstream (default system.host:system.api_port)
+  --api HOST:PORT    an API upstream, once per API (default front_door.apis, API_UPSTREAMS;
+                     else system.host:system.api_port)
   --gateway HOST:PORT
-                     a gateway upstream, once per gateway (default gateway.count of them on
-                     system.host from gateway.base_port)
+                     a gateway upstream, once per gateway (default front_door.gateways,
+                     GATEWAY_UPSTREAMS; else gateway.count of them on system.host from
+                     gateway.base_port). Upstreams on other hosts belong in front_door (or
+                     the environment): a later render without flags keeps them.
   --compose          the container setup of compose.yaml (deploy/docker/nginx.conf): nginx's
                      official image, upstreams api:8090, gateway-1:8101 and gateway-2:8101
   --out FILE         write there instead of stdout
@@ -42,7 +45,7 @@ try {
       'access-log': { type: 'string' },
       user: { type: 'string' },
       'web-root': { type: 'string' },
-      api: { type: 'string' },
+      api: { type: 'string', multiple: true },
       gateway: { type: 'string', multiple: true },
       compose: { type: 'boolean' },
       out: { type: 'string' },
@@ -78,7 +81,7 @@ const text = renderNginxConfig(
     undefined,
     {
       // Given ones win over the preset's; neither means settings.yaml's.
-      api: args.api !== undefined ? upstream('--api', args.api) : args.compose ? COMPOSE_NGINX.upstreams.api : undefined,
+      apis: args.api !== undefined ? args.api.map((value) => upstream('--api', value)) : args.compose ? COMPOSE_NGINX.upstreams.apis : undefined,
       gateways: args.gateway !== undefined ? args.gateway.map((value) => upstream('--gateway', value)) : args.compose ? COMPOSE_NGINX.upstreams.gateways : undefined,
     },
   ),

@@ -137,7 +137,7 @@ describe('compose.yaml', () => {
       renderNginxConfig(nginxOptionsFromConfig(defaults, COMPOSE_NGINX, undefined, COMPOSE_NGINX.upstreams)),
       'regenerate: node --import tsx scripts/cluster/render-nginx.ts --compose --out deploy/docker/nginx.conf',
     );
-    for (const upstream of [COMPOSE_NGINX.upstreams.api, ...COMPOSE_NGINX.upstreams.gateways]) {
+    for (const upstream of [...COMPOSE_NGINX.upstreams.apis, ...COMPOSE_NGINX.upstreams.gateways]) {
       assert.ok(services[upstream.host], upstream.host);
       assert.equal(upstream.port, portOf(upstream.host), upstream.host);
     }

@@ -33,6 +33,28 @@ describe('nginx config rendered from deploy/nginx/im-cluster.conf.template', () 
     }
   });
 
+  it('balances over APIs and gateways on other hosts from front_door, so a render without flags keeps them', () => {
+    const env = { API_UPSTREAMS: '10.0.0.5:8090,10.0.0.6:8090', GATEWAY_UPSTREAMS: '10.0.0.5:8101,[fd00::7]:8101' };
+    const render = (args: string[]) => {
+      const run = spawnSync(process.execPath, ['--import', 'tsx', 'scripts/cluster/render-nginx.ts', ...args], {
+        cwd: projectRoot,
+        env: { ...process.env, ...env },
+        encoding: 'utf8',
+      });
+      assert.equal(run.status, 0, run.stderr);
+      return run.stdout;
+    };
+    const servers = (text: string, upstream: string) =>
+      [...(new RegExp(`upstream ${upstream} \\{([^}]*)\\}`).exec(text)?.[1] ?? '').matchAll(/server (\S+?)[ ;]/g)].map((m) => m[1]);
+    for (const text of [render(['--prefix', '/tmp/x']), render(['--deploy'])]) {
+      assert.deepEqual(servers(text, 'im_api'), ['10.0.0.5:8090', '10.0.0.6:8090']);
+      assert.deepEqual(servers(text, 'im_gateways'), ['10.0.0.5:8101', '[fd00::7]:8101']);
+    }
+    // Flags still win for one render.
+    assert.deepEqual(servers(render(['--api', '10.0.0.9:8090', '--api', '10.0.0.10:8090']), 'im_api'), ['10.0.0.9:8090', '10.0.0.10:8090']);
+    assert.throws(() => loadConfig({ env: { GATEWAY_UPSTREAMS: 'no-port' } }), /host:port/);
+  });
+
   it('logs only $uri and the redacted query, never $request or $request_uri', () => {
     // Directives only: the comments explain why these variables are not used.
     const text = renderNginxConfig(nginxOptionsFromConfig(defaults, { prefix: '/tmp/x' })).replace(/^\s*#.*$/gm, '');

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import type { Broker } from '@im/bus';
 import type { Config } from '@im/config';
 import type { Db, HistoryReader, RevocationLedger, SqlRunner } from '@im/db';
@@ -22,7 +22,9 @@ export interface ApiDeps {
   history: HistoryReader;
   /** Rooms, memberships, read cursors and the inbox: raw SQL with a deadline (createSqlRunner). */
   sql: SqlRunner;
-  redis: Redis;
+  /** The same on the read replica (`mysql.replica_url`), for the inbox; absent without one. */
+  replicaSql?: SqlRunner;
+  redis: Redis | Cluster;
   /** Logged-out tokens in MySQL, the truth behind Redis's revocation cache (createRevocationLedger). */
   revocationLedger: RevocationLedger;
   /** Where room events are published for the gateways (a Redis broker in production). */

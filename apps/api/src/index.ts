@@ -13,14 +13,17 @@ const config = loadConfigOrExit();
 const logger = createLogger({ service: 'api', level: config.log.level });
 
 try {
-  const redis = await connectRedis(config.redis.url, { name: 'api', deadlines: config.redis });
+  const redis = await connectRedis(config.redis, { name: 'api', deadlines: config.redis });
   const db = createDb({ url: config.mysql.url, connectionLimit: config.mysql.connection_limit, deadlines: config.mysql });
   await checkMysql('api', () => pingDb(db), config.mysql.url);
   // Connections are opened on demand; history pages take one each for a few milliseconds.
+  const onReplicaError = (err: unknown) => logger.warn({ err: { message: (err as Error)?.message } }, 'read replica unavailable; reading the primary');
+  const replicaUrl = config.mysql.replica_url;
   const history = createHistoryReader({
     url: config.mysql.url,
     connectionLimit: Math.max(2, Math.ceil(config.mysql.connection_limit / 2)),
     deadlines: config.mysql,
+    ...(replicaUrl ? { replica: { url: replicaUrl, waitMs: config.mysql.replica_wait_ms, onError: onReplicaError } } : {}),
   });
   // Rooms, memberships, read cursors and the inbox: short statements, each with a deadline.
   const sql = createSqlRunner({
@@ -28,6 +31,10 @@ try {
     connectionLimit: Math.max(2, Math.ceil(config.mysql.connection_limit / 2)),
     deadlineMs: config.mysql.deadline_ms,
   });
+  // The inbox on the replica (see services.ts inboxSql); the history reader has its own replica pool.
+  const replicaSql = replicaUrl
+    ? createSqlRunner({ url: replicaUrl, connectionLimit: Math.max(2, Math.ceil(config.mysql.connection_limit / 2)), deadlineMs: config.mysql.deadline_ms })
+    : undefined;
   const revocationLedger = createRevocationLedger({ url: config.mysql.url, deadlines: config.mysql });
   // Keeps Redis's revocation cache complete (rebuilt from MySQL after a Redis restart), so gateways
   // can trust it, and deletes expired revocations.
@@ -40,7 +47,7 @@ try {
   });
   await revocationUpkeep.ready;
   // The API only publishes (room events); the broker still wants a subscriber connection of its own.
-  const sub = await connectRedis(config.redis.url, { name: 'api-sub', maxRetriesPerRequest: null, deadlines: config.redis });
+  const sub = await connectRedis(config.redis, { name: 'api-sub', role: 'subscriber', deadlines: config.redis });
   const broker = createRedisBroker({
     pub: redis,
     sub,
@@ -52,7 +59,7 @@ try {
   const mail = createMailQueue({ connection: redis, prefix: config.redis.prefix });
   const storage = createLocalStorage(config.upload.root);
 
-  const app = createApp({ config, logger, db, history, sql, redis, revocationLedger, broker, onlineUsers, mail, storage });
+  const app = createApp({ config, logger, db, history, sql, ...(replicaSql ? { replicaSql } : {}), redis, revocationLedger, broker, onlineUsers, mail, storage });
   // api_port, not the public port: that belongs to the front door (nginx or the start command's proxy).
   const server = app.listen(config.system.api_port, config.system.host);
   await new Promise<void>((resolve, reject) => {
@@ -72,6 +79,7 @@ try {
     await broker.close();
     await history.close();
     await sql.close();
+    await replicaSql?.close();
     await revocationLedger.close();
     await db.$disconnect();
     redis.disconnect();

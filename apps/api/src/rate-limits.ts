@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import { errors } from '@im/protocol';
 import type { Config } from '@im/config';
@@ -23,7 +23,7 @@ export interface RateLimits {
 export type LimitName = 'login-ip' | 'login-account' | 'register-ip';
 
 export function createRateLimits(
-  redis: Redis,
+  redis: Redis | Cluster,
   prefix: string,
   settings: Config['rate_limit'],
   /** Called for every request a limit refuses (the API counts them, `im_api_rate_limited_total`). */

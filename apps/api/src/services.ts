@@ -8,7 +8,7 @@ import {
   type TokenRevocations,
   type TokenService,
 } from '@im/auth';
-import { downloadPath } from '@im/db';
+import { createReadPicker, downloadPath, type SqlRunner } from '@im/db';
 import type { ApiDeps } from './deps.ts';
 import { createRateLimits, type RateLimits } from './rate-limits.ts';
 import { createTypePolicy, type TypePolicy } from './files/file-types.ts';
@@ -29,6 +29,8 @@ export interface ApiContext extends ApiDeps {
   roomEvents: RoomEvents;
   /** Prometheus metrics of this app (`GET /metrics`). */
   metrics: ApiMetrics;
+  /** Where an inbox page is read: the replica once it caught up with the primary, else the primary. */
+  inboxSql: () => Promise<SqlRunner>;
 }
 
 export function buildServices(deps: ApiDeps): ApiContext {
@@ -65,5 +67,11 @@ export function buildServices(deps: ApiDeps): ApiContext {
     fileTypes: createTypePolicy(config.upload.allowed_types),
     fileLinks: createFileLinks({ secret: config.jwt.secret, ttlSeconds: config.upload.url_ttl_seconds, downloadPath }),
     roomEvents: createBusRoomEvents({ broker: deps.broker, logger: deps.logger }),
+    inboxSql: createReadPicker({
+      primary: deps.sql,
+      replica: deps.replicaSql,
+      waitMs: config.mysql.replica_wait_ms,
+      onReplicaError: (err) => deps.logger.warn({ err: { message: (err as Error)?.message } }, 'read replica unavailable; reading the primary'),
+    }),
   };
 }

@@ -20,6 +20,7 @@ import { RoomSizes } from './devices/room-sizes.ts';
 import { TypingThrottle } from './devices/typing-throttle.ts';
 import { PrivateChats } from './messages/private-chats.ts';
 import type { GatewayMetrics } from './http/metrics.ts';
+import { readiness } from './http/readiness.ts';
 import { CatchUp } from './sessions/catch-up.ts';
 import { RevocationWatch } from './sessions/revocation-watch.ts';
 import { Sessions } from './sessions/sessions.ts';
@@ -74,7 +75,8 @@ export function createGateway(deps: GatewayDeps): Gateway {
   let draining = false;
   const parts = buildParts(deps, () => draining);
   const { feeds, announcer, sessions, revocationWatch, peerPresence } = parts;
-  const server = createServer(httpRoutes({ metrics: deps.metrics, isReady: () => readiness(deps, draining) }));
+  const isReady = () => readiness({ ...deps, timeoutMs: deps.config.system.readiness_timeout_ms, isDraining: () => draining });
+  const server = createServer(httpRoutes({ metrics: deps.metrics, isReady }));
   server.on('upgrade', sessions.upgrade);
   let timers: NodeJS.Timeout[] = [];
   let unsubscribeResync: (() => void) | undefined;
@@ -196,17 +198,10 @@ function buildParts(deps: GatewayDeps, isDraining: () => boolean): Parts {
     chat,
     isDraining,
   });
-  return { feeds, announcer, sessions, sql, peerPresence, revocationWatch: new RevocationWatch(broker, deps.revocations, sessions.registry) };
-}
-
-/** /readyz: MySQL answers, the bus subscriptions are up, and the gateway is not draining. */
-async function readiness({ reader, broker }: GatewayDeps, draining: boolean) {
-  const mysql = await reader.ping().then(
-    () => 'ok' as const,
-    () => 'down' as const,
-  );
-  const redis = broker.isHealthy() ? ('ok' as const) : ('down' as const);
-  return { ready: mysql === 'ok' && redis === 'ok' && !draining, checks: { mysql, redis } };
+  const revocationWatch = new RevocationWatch(broker, deps.revocations, sessions.registry, {
+    onError: (err) => logger.warn({ err: errorFields(err) }, 'revocation recheck failed; retrying'),
+  });
+  return { feeds, announcer, sessions, sql, peerPresence, revocationWatch };
 }
 
 /** Drops sockets that missed the last ping, pings the others. */

@@ -2,7 +2,7 @@
 import { createSqlRunner } from '@im/db';
 import { createMailQueue } from '@im/jobs';
 import { createLogger } from '@im/logger';
-import { checkMysql, connectRedis, createOpsServer, exitWithMessage, listenOps, loadConfigOrExit, onShutdown, StartupError } from '@im/runtime';
+import { checkMysql, checkRedisReady, connectRedis, createOpsServer, exitWithMessage, listenOps, loadConfigOrExit, onShutdown, StartupError } from '@im/runtime';
 import { createMailTransport } from './mail-transport.ts';
 import { createMailWorker } from './mail-worker.ts';
 import { createWorkerMetrics } from './metrics.ts';
@@ -13,13 +13,9 @@ const config = loadConfigOrExit();
 const logger = createLogger({ service: 'worker', level: config.log.level });
 
 // BullMQ workers need maxRetriesPerRequest: null (blocking commands must wait out reconnects), and
-// no command deadline: their blocking reads wait longer than any deadline on purpose. The worker
-// serves no request; a frozen Redis only delays mail.
-const redis = await connectRedis(config.redis.url, {
-  name: 'worker',
-  maxRetriesPerRequest: null,
-  deadlines: { connect_timeout_ms: config.redis.connect_timeout_ms, command_timeout_ms: null },
-}).catch(
+// no command deadline: their blocking reads wait longer than any deadline on purpose (the
+// `blocking` role). The worker serves no request; a frozen Redis only delays mail.
+const redis = await connectRedis(config.redis, { name: 'worker', role: 'blocking', deadlines: config.redis }).catch(
   (err: unknown) => {
     if (err instanceof StartupError) exitWithMessage(err.message);
     throw err;
@@ -56,7 +52,7 @@ if (config.notifications.enabled) {
     if (err instanceof StartupError) exitWithMessage(err.message);
     throw err;
   });
-  commands = await connectRedis(config.redis.url, { name: 'worker-notify', deadlines: config.redis }).catch((err: unknown) => {
+  commands = await connectRedis(config.redis, { name: 'worker-notify', deadlines: config.redis }).catch((err: unknown) => {
     if (err instanceof StartupError) exitWithMessage(err.message);
     throw err;
   });
@@ -73,7 +69,7 @@ if (config.notifications.enabled) {
 
 const ops = createOpsServer({
   checks: {
-    redis: () => redis.ping(),
+    redis: () => checkRedisReady(redis),
     ...(sql ? { mysql: async () => void (await sql!.query('SELECT 1')) } : {}),
     worker: async () => {
       if (!worker.isRunning()) throw new Error('not running');

@@ -1,5 +1,5 @@
 import { Worker } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import { MAIL_QUEUE, queuePrefix, type MailJob } from '@im/jobs';
 import type { Logger } from '@im/logger';
 import { classifyFailure, toJobError } from './classify-failure.ts';
@@ -10,7 +10,7 @@ export interface MailWorkerOptions {
    * A client the caller owns, created with `maxRetriesPerRequest: null` (BullMQ refuses others for
    * a worker). BullMQ duplicates it for its blocking reads and closes only the duplicates.
    */
-  connection: Redis;
+  connection: Redis | Cluster;
   /** The deployment key prefix, config `redis.prefix` (e.g. `im:`). */
   prefix: string;
   transport: MailTransport;
@@ -67,7 +67,7 @@ export function createMailWorker({
         throw toJobError(err);
       }
     },
-    { connection, prefix: queuePrefix(prefix), concurrency },
+    { connection, prefix: queuePrefix(prefix, connection), concurrency },
   );
   // Without a listener an 'error' (Redis down, lost lock) would be thrown instead of reported.
   worker.on('error', (err) => logger.error({ err }, 'mail worker error'));

@@ -27,7 +27,7 @@ try {
     }
   } else {
     if (argument === undefined) exitWithMessage(USAGE);
-    const redis = await connectRedis(config.redis.url, { name: 'webhooks-cli', deadlines: config.redis });
+    const redis = await connectRedis(config.redis, { name: 'webhooks-cli', deadlines: config.redis });
     const webhooks = createWebhookQueues({
       connection: redis,
       prefix: config.redis.prefix,

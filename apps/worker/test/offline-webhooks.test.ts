@@ -95,7 +95,7 @@ describe('offline messages become signed webhooks', () => {
     assert.deepEqual(pairs.sort(), [`${all}>${cat}:all`, `${all}>${dan}:all`, `${mention}>${eve}:mention`].sort());
     for (const id of [toOnline, plain]) assert.equal(crm.received.filter(about(id)).length, 0);
     // The pass is over: every job it made exists; none was made for the online peer or the plain message.
-    const offline = new Queue(OFFLINE_QUEUE, { connection: stack.commands, prefix: queuePrefix(stack.redis.prefix) });
+    const offline = new Queue(OFFLINE_QUEUE, { connection: stack.commands, prefix: queuePrefix(stack.redis.prefix, stack.commands) });
     for (const userId of [cat, dan, eve, fay]) {
       assert.equal(await offline.getJob(offlineEventId(toOnline, userId)), undefined);
       assert.equal(await offline.getJob(offlineEventId(plain, userId)), undefined);

@@ -22,7 +22,7 @@ export async function createRedisFixture(): Promise<RedisFixture> {
     prefix,
     async cleanup() {
       // The prefix is unique to this test, so everything under it is ours (never FLUSHDB).
-      const match = `${queuePrefix(prefix)}:*`;
+      const match = `${queuePrefix(prefix, connection)}:*`;
       let cursor = '0';
       do {
         const [next, keys] = await connection.scan(cursor, 'MATCH', match, 'COUNT', 1000);

@@ -44,7 +44,7 @@ test('npm run webhooks -- list | replay <id>: lists dead letters, queues one aga
   assert.match(listed[0]!, /^2\tgone\t.*status=-/);
 
   assert.match((await cli('replay', '1')).stdout, /dead letter 1 queued again/);
-  const queue = new Queue('webhook-crm', { connection: redis.connection, prefix: queuePrefix(redis.prefix) });
+  const queue = new Queue('webhook-crm', { connection: redis.connection, prefix: queuePrefix(redis.prefix, redis.connection) });
   const [job] = await queue.getJobs(['waiting']);
   await queue.close();
   assert.deepEqual(job?.data, { eventId: 'msg_7_abcdef0123', eventType: 'message.offline', body: '{"type":"message.offline"}' });

@@ -1,5 +1,5 @@
 import { createHmac, randomInt, timingSafeEqual } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 
 export type CodeCheck =
   /** Right code: it is now used up. */
@@ -48,7 +48,7 @@ export interface LoginCodes {
 }
 
 export interface LoginCodeOptions {
-  redis: Redis;
+  redis: Redis | Cluster;
   prefix: string;
   /**
    * Key for the HMACs that store codes and confirmed passwords; a leaked Redis dump then reveals

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import type { RevocationLedger } from '@im/db';
 
 /**
@@ -20,7 +20,7 @@ export class RevocationCache {
   readonly key: string;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: Redis | Cluster,
     prefix: string,
   ) {
     this.key = `${prefix}revocations`;

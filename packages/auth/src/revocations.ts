@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import type { RevocationLedger } from '@im/db';
 import { errors } from '@im/protocol';
 import { RevocationCache } from './revocation-cache.ts';
@@ -24,7 +24,7 @@ export function revocationChannel(prefix: string): string {
 }
 
 export interface RedisRevocationsOptions {
-  redis: Redis;
+  redis: Redis | Cluster;
   prefix: string;
   /** Publish with SPUBLISH, matching gateways that use sharded pub/sub. @default false */
   sharded?: boolean;
@@ -135,7 +135,7 @@ export function createRedisRevocations({ redis, prefix, sharded = false, ledger,
 }
 
 export interface RevocationUpkeepOptions {
-  redis: Redis;
+  redis: Redis | Cluster;
   prefix: string;
   ledger: RevocationLedger;
   /** How often the cache's completeness is checked (it is also checked when Redis reconnects). @default 5000 */

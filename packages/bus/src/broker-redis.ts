@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import type { Broker, MessageHandler } from './broker.ts';
 import {
   assertChannel,
@@ -12,12 +12,12 @@ import {
 
 export interface RedisBrokerOptions {
   /** Connected client used for PUBLISH; it can be shared with the rest of the app. */
-  pub: Redis;
+  pub: Redis | Cluster;
   /**
    * Connected client used for subscriptions, distinct from `pub`. Other brokers (with other
    * prefixes) may share it; this broker only touches its own channels.
    */
-  sub: Redis;
+  sub: Redis | Cluster;
   /** Prepended to every channel name so apps and tests sharing a Redis stay apart, e.g. `im:`. */
   prefix: string;
   /**
@@ -41,6 +41,14 @@ export interface RedisBrokerOptions {
   livenessCheckMs?: number;
   /** A PING unanswered for this long makes the broker unhealthy until one is answered. @default 1000 */
   livenessTimeoutMs?: number;
+  /**
+   * What the liveness check asks instead of a PING on `sub`. On a Redis Cluster, a PING reaches one
+   * node; the cluster's state (every master reachable, `cluster_state:ok`) says whether every
+   * shard delivers, and a failover then counts as a silence: once over, the subscriptions are
+   * confirmed again and the listeners reload what was published meanwhile.
+   * @default () => sub.ping()
+   */
+  livenessProbe?: () => Promise<unknown>;
 }
 
 interface Subscription {
@@ -61,6 +69,7 @@ export function createRedisBroker(options: RedisBrokerOptions): Broker {
   /** The last liveness PING went unanswered; cleared (and subscriptions restored) by the next answer. */
   let silent = false;
   let restoreRun = 0;
+  let restoring = false;
 
   // Cluster refuses a multi-channel SSUBSCRIBE across slots, so sharded mode sends one per channel.
   const sendSubscribe = async (keys: string[]): Promise<void> => {
@@ -98,8 +107,10 @@ export function createRedisBroker(options: RedisBrokerOptions): Broker {
     if (checking || closed || sub.status !== 'ready') return;
     checking = true;
     try {
-      await withTimeout(sub.ping(), options.livenessTimeoutMs ?? 1_000);
-      if (silent) {
+      await withTimeout(options.livenessProbe ? options.livenessProbe() : sub.ping(), options.livenessTimeoutMs ?? 1_000);
+      // A restore that failed is tried again here too: a Redis Cluster client emits no new
+      // 'ready' when one shard comes back, so nothing else would retry it.
+      if (silent || (lost && !restoring)) {
         silent = false;
         lost = true;
         void restore();
@@ -113,14 +124,17 @@ export function createRedisBroker(options: RedisBrokerOptions): Broker {
 
   async function restore(): Promise<void> {
     const run = ++restoreRun;
+    restoring = true;
     try {
       const keys = [...subscriptions.keys()];
       if (keys.length > 0) await sendSubscribe(keys);
     } catch (err) {
-      // The connection dropped again (the next 'ready' retries) or Redis refused: either way
-      // the broker stays unhealthy until a restore succeeds.
+      // The connection dropped again (the next 'ready' or liveness check retries) or Redis
+      // refused: either way the broker stays unhealthy until a restore succeeds.
       if (run === restoreRun && !closed) onError(err);
       return;
+    } finally {
+      if (run === restoreRun) restoring = false;
     }
     if (run !== restoreRun || closed || sub.status !== 'ready') return;
     lost = false;

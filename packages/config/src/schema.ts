@@ -5,6 +5,11 @@ const port = z.number().int().min(1).max(65535);
 const positiveInt = z.number().int().positive();
 /** A deadline: long enough for a loaded loopback round trip, short enough to fail fast. */
 const deadlineMs = z.number().int().min(50).max(120_000);
+/** `host:port` of a server on another machine (IPv6 in brackets: `[::1]:7000`). */
+const hostPort = z
+  .string()
+  .regex(/^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, 'must be host:port, e.g. 10.0.0.5:7000 or [::1]:7000')
+  .refine((value) => Number(value.slice(value.lastIndexOf(':') + 1)) <= 65535, 'port must be at most 65535');
 
 function isAddressOrRange(value: string): boolean {
   const [address, bits, extra] = value.split('/');
@@ -60,6 +65,8 @@ export const settingsSchema = z.object({
   system: z.object({
     env: z.enum(['development', 'production', 'test']),
     host: z.string().min(1),
+    /** Where the start command's API, worker and gateways listen (the front door listens on `host`). */
+    internal_host: z.string().min(1),
     port,
     api_port: port,
     /** Peers whose X-Forwarded-For is believed: IPv4/IPv6 addresses or CIDR ranges. */
@@ -68,6 +75,10 @@ export const settingsSchema = z.object({
   }),
   mysql: z.object({
     url: z.string().regex(/^(mysql|mariadb):\/\//, 'must start with mysql:// or mariadb://'),
+    /** A read replica of `url` for history pages and the inbox; empty: the primary serves them. */
+    replica_url: z.union([z.literal(''), z.string().regex(/^(mysql|mariadb):\/\//, 'must start with mysql:// or mariadb://, or be empty')]),
+    /** How long a read waits for the replica to catch up with the primary before it goes to the primary. */
+    replica_wait_ms: z.number().int().min(0).max(10_000),
     connection_limit: positiveInt,
     connect_timeout_ms: deadlineMs,
     acquire_timeout_ms: deadlineMs,
@@ -79,13 +90,22 @@ export const settingsSchema = z.object({
     /** Each gateway's chat reader pool: catch-up pages, gap fills, user lookups, files, readiness. */
     gateway_reader_connections: positiveInt,
   }),
-  redis: z.object({
-    url: z.string().regex(/^rediss?:\/\//, 'must start with redis:// or rediss://'),
-    prefix: z.string().regex(/^[A-Za-z0-9_.:-]{1,32}$/, 'letters, digits and _.:- only, at most 32'),
-    sharded_pubsub: z.boolean(),
-    connect_timeout_ms: deadlineMs,
-    command_timeout_ms: deadlineMs,
-  }),
+  redis: z
+    .object({
+      url: z.string().regex(/^rediss?:\/\//, 'must start with redis:// or rediss://'),
+      /** Seed nodes of a Redis Cluster; empty: `url` is one standalone server. */
+      cluster_nodes: z.array(hostPort),
+      prefix: z.string().regex(/^[A-Za-z0-9_.:-]{1,32}$/, 'letters, digits and _.:- only, at most 32'),
+      sharded_pubsub: z.boolean(),
+      connect_timeout_ms: deadlineMs,
+      command_timeout_ms: deadlineMs,
+    })
+    // Plain PUBLISH on a cluster is copied to every node over the cluster bus: it works, but every
+    // shard then carries every message, which is what a cluster is there to avoid.
+    .refine((redis) => redis.cluster_nodes.length === 0 || redis.sharded_pubsub, {
+      message: 'a Redis Cluster (cluster_nodes) needs sharded_pubsub: true (REDIS_SHARDED_PUBSUB=1)',
+      path: ['sharded_pubsub'],
+    }),
   log: z.object({
     level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']),
   }),
@@ -137,6 +157,11 @@ export const settingsSchema = z.object({
       message: 'max_members_per_call may not exceed max_members',
       path: ['max_members_per_call'],
     }),
+  /** What the front door (nginx) balances over when APIs or gateways run on other hosts. */
+  front_door: z.object({
+    apis: z.array(hostPort),
+    gateways: z.array(hostPort),
+  }),
   notifications: notificationsSchema,
   worker: z.object({
     /** The mail worker's HTTP port: /healthz, /readyz, /metrics. */

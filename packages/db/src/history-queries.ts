@@ -3,6 +3,7 @@ import type { Db } from './create-db.ts';
 import type { ChatMessageWithPeople } from './chat-messages.ts';
 import { DEFAULT_MYSQL_DEADLINES, poolConfigFromUrl, type MysqlDeadlines } from './connection-options.ts';
 import { createDeadlinePool } from './deadline-pool.ts';
+import { replicaCheck } from './replica-reads.ts';
 
 /** Which messages a history query reads. */
 export type MessageFilter =
@@ -53,6 +54,12 @@ export interface HistoryReaderOptions {
   connectionLimit?: number;
   /** @default DEFAULT_MYSQL_DEADLINES (settings.yaml's) */
   deadlines?: MysqlDeadlines;
+  /**
+   * A read replica (`mysql.replica_url`) that serves each page once it has caught up with the
+   * primary (see replica-reads.ts); the primary serves the page otherwise. It gets a pool of the
+   * same size and deadlines.
+   */
+  replica?: { url: string; waitMs: number; onError?: (err: unknown) => void };
 }
 
 /**
@@ -62,18 +69,45 @@ export interface HistoryReaderOptions {
  */
 export function createHistoryReader(options: HistoryReaderOptions): HistoryReader {
   const deadlines = options.deadlines ?? DEFAULT_MYSQL_DEADLINES;
-  const pool = createDeadlinePool(
-    {
-      ...poolConfigFromUrl(options.url, options.connectionLimit ?? 4, deadlines),
-      // DATETIME(3) as text, read as UTC below: what Prisma does, whatever the process's time zone.
-      dateStrings: true,
-    },
-    deadlines.query_timeout_ms,
-  );
+  const poolFor = (url: string) =>
+    createDeadlinePool(
+      {
+        ...poolConfigFromUrl(url, options.connectionLimit ?? 4, deadlines),
+        // DATETIME(3) as text, read as UTC below: what Prisma does, whatever the process's time zone.
+        dateStrings: true,
+      },
+      deadlines.query_timeout_ms,
+    );
+  const pool = poolFor(options.url);
   const run: Run = (query) => pool.query(query.sql, query.values);
+  if (!options.replica) {
+    return {
+      findHistory: (filter, window, limit) => historyWithCount(run, filter, window, limit),
+      close: () => pool.end(),
+    };
+  }
+  const replicaPool = poolFor(options.replica.url);
+  const runOnReplica: Run = (query) => replicaPool.query(query.sql, query.values);
+  const caughtUp = replicaCheck({
+    primary: (sql, values) => pool.query(sql, values),
+    replica: (sql, values) => replicaPool.query(sql, values),
+    waitMs: options.replica.waitMs,
+    ...(options.replica.onError ? { onReplicaError: options.replica.onError } : {}),
+  });
   return {
-    findHistory: (filter, window, limit) => historyWithCount(run, filter, window, limit),
-    close: () => pool.end(),
+    async findHistory(filter, window, limit) {
+      if (!(await caughtUp())) return historyWithCount(run, filter, window, limit);
+      try {
+        return await historyWithCount(runOnReplica, filter, window, limit);
+      } catch (err) {
+        // The replica went away between the check and the page: the primary still answers.
+        options.replica?.onError?.(err);
+        return historyWithCount(run, filter, window, limit);
+      }
+    },
+    close: async () => {
+      await Promise.all([pool.end(), replicaPool.end()]);
+    },
   };
 }
 

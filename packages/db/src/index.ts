@@ -32,6 +32,7 @@ export {
 } from './chat-reader.ts';
 export { createMessageWriter, type MessageWriter, type MessageWriterOptions, type WriteResult } from './message-writer.ts';
 export { createRevocationLedger, type RevocationLedger, type RevocationLedgerOptions, type RevokedToken } from './revocation-ledger.ts';
+export { createReadPicker } from './replica-reads.ts';
 export { createSqlRunner, DeadlineError, type SqlRunner, type SqlRunnerOptions, type SqlTx } from './sql-runner.ts';
 export {
   visibleConversations,

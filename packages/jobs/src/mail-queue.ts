@@ -1,5 +1,5 @@
 import { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import { MAIL_JOB_NAME, MAIL_QUEUE, type MailJob } from './mail-job.ts';
 import { queuePrefix } from './queue-prefix.ts';
 
@@ -8,7 +8,7 @@ export interface MailQueueOptions {
    * A client the caller owns and closes; the queue issues its commands on it and never closes it.
    * It may use the default `maxRetriesPerRequest` (only the worker needs `null`).
    */
-  connection: Redis;
+  connection: Redis | Cluster;
   /** The deployment key prefix, config `redis.prefix` (e.g. `im:`). */
   prefix: string;
   /** Tries per mail, the first one included. @default 5 */
@@ -43,7 +43,7 @@ export function createMailQueue({ connection, prefix, attempts = 5, backoffMs = 
   }
   const queue = new Queue<MailJob>(MAIL_QUEUE, {
     connection,
-    prefix: queuePrefix(prefix),
+    prefix: queuePrefix(prefix, connection),
     defaultJobOptions: {
       attempts,
       backoff: { type: 'exponential', delay: backoffMs },

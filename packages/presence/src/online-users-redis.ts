@@ -1,11 +1,11 @@
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import type { OnlineUsers } from './presence.ts';
 import { presenceKeys, userPresenceRoom } from './presence-keys.ts';
 import { assertUserIds } from './validate.ts';
 
 export interface RedisOnlineUsersOptions {
   /** Connected client for commands; it can be shared. */
-  redis: Redis;
+  redis: Redis | Cluster;
   /** The gateways' presence prefix (the same `prefix` as `createRedisPresence`). */
   prefix: string;
   /** Longest an answer may take; after it the call rejects with `code: 'ETIMEDOUT'`. @default 2_000 */

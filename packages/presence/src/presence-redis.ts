@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import { CountTable } from './count-table.ts';
 import { Gate } from './gate.ts';
 import { addListener, emit, reportToConsole } from './listeners.ts';
@@ -18,7 +18,7 @@ import { assertRoom, assertUserId } from './validate.ts';
 
 export interface RedisPresenceOptions {
   /** Connected client for commands (not one in subscriber mode); it can be shared. */
-  redis: Redis;
+  redis: Redis | Cluster;
   /** Prepended to every key, e.g. `im:presence:`. Must not contain `{` or `}`. */
   prefix: string;
   /** Names this gateway in keys; unique among running gateways, e.g. `<host>-<pid>`. */

@@ -1,10 +1,10 @@
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import { presenceKeys } from './presence-keys.ts';
 import { withDeadline } from './online-users-redis.ts';
 import { assertUserIds } from './validate.ts';
 
 export interface RedisRoomUsersOptions {
-  redis: Redis;
+  redis: Redis | Cluster;
   /** The gateways' presence prefix. */
   prefix: string;
   /** @default 2_000 */

@@ -1,5 +1,6 @@
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { redactUrl } from '@im/config';
+import { checkRedisReady, createRedisClient, type RedisClient, type RedisClientOptions, type RedisTarget } from './redis-client.ts';
 
 /** Raised when a backing service is unreachable at start-up; `message` is the line to print. */
 export class StartupError extends Error {
@@ -9,50 +10,21 @@ export class StartupError extends Error {
 const HOW_TO_START_REDIS = 'redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no';
 const HOW_TO_START_MYSQL = 'start-stop-daemon --start --oknodo --background --exec /usr/sbin/mariadbd';
 
-/** Deadlines of a Redis connection: `redis.connect_timeout_ms` and `redis.command_timeout_ms`. */
-export interface RedisDeadlines {
-  connect_timeout_ms: number;
-  /** null: no deadline, for connections that block on purpose (BullMQ's worker). */
-  command_timeout_ms: number | null;
-}
-
 /**
- * What a caller that passes no deadlines gets: the defaults of config/settings.yaml
- * (packages/runtime/test/deadline-defaults.test.ts holds them equal).
- */
-export const DEFAULT_REDIS_DEADLINES: RedisDeadlines = { connect_timeout_ms: 1_000, command_timeout_ms: 1_000 };
-
-/**
- * Connects to Redis once, failing fast with the URL and how to start Redis. After that the client
- * reconnects on its own (ioredis' default), so a Redis restart does not kill the process.
+ * Connects to Redis once, failing fast with the address and how to start Redis. After that the
+ * client reconnects on its own, so a Redis restart does not kill the process. `target` is config
+ * `redis` (a standalone server, or a Redis Cluster from its seed nodes) or a URL; see
+ * createRedisClient for what each role gets.
  *
  * Every command has a deadline (`command_timeout_ms`), also while it waits in the offline queue
  * for a reconnect: a Redis that is frozen (SIGSTOP, a stalled VM) keeps its TCP connections open
  * and would otherwise hold each caller until it wakes up. A command past its deadline rejects with
  * "Command timed out", which the apps answer with 1500.
  */
-export async function connectRedis(
-  url: string,
-  options: {
-    name: string;
-    maxRetriesPerRequest?: number | null;
-    /** Commands issued in the same tick go out in one write (ioredis auto-pipelining). @default false */
-    autoPipelining?: boolean;
-    /** @default DEFAULT_REDIS_DEADLINES */
-    deadlines?: RedisDeadlines;
-  },
-): Promise<Redis> {
-  const deadlines = options.deadlines ?? DEFAULT_REDIS_DEADLINES;
-  const redis = new Redis(url, {
-    lazyConnect: true,
-    connectionName: options.name,
-    enableAutoPipelining: options.autoPipelining ?? false,
-    maxRetriesPerRequest: options.maxRetriesPerRequest === undefined ? 3 : options.maxRetriesPerRequest,
-    connectTimeout: deadlines.connect_timeout_ms,
-    ...(deadlines.command_timeout_ms === null ? {} : { commandTimeout: deadlines.command_timeout_ms }),
-    // Only the first connect should fail fast; later drops retry with backoff.
-    retryStrategy: (times) => Math.min(times * 200, 2_000),
-  });
+export async function connectRedis(url: string, options: RedisClientOptions): Promise<Redis>;
+export async function connectRedis(target: RedisTarget, options: RedisClientOptions): Promise<RedisClient>;
+export async function connectRedis(target: RedisTarget | string, options: RedisClientOptions): Promise<RedisClient> {
+  const redis = createRedisClient(target, options);
   // Errors surface through commands; without a listener ioredis would print them unstructured.
   let firstError: Error | undefined;
   redis.on('error', (err: Error) => {
@@ -60,14 +32,20 @@ export async function connectRedis(
   });
   try {
     await withTimeout(redis.connect(), 3_000);
-    await redis.ping();
+    await checkRedisReady(redis);
   } catch (err) {
     // ioredis keeps reconnecting after a failed first attempt unless told to stop.
     redis.disconnect();
     const reason = (firstError ?? (err as Error)).message;
-    throw new StartupError(`${options.name}: cannot reach Redis at ${redactUrl(url)} (${reason}); start it with: ${HOW_TO_START_REDIS}`);
+    throw new StartupError(`${options.name}: cannot reach Redis at ${describeTarget(target)} (${reason}); start it with: ${HOW_TO_START_REDIS}`);
   }
   return redis;
+}
+
+function describeTarget(target: RedisTarget | string): string {
+  if (typeof target === 'string') return redactUrl(target);
+  const seeds = target.cluster_nodes ?? [];
+  return seeds.length > 0 ? `Redis Cluster ${seeds.join(',')}` : redactUrl(target.url);
 }
 
 /** Fails with the URL and how to start MariaDB when MySQL does not answer. */

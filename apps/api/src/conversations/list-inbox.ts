@@ -27,7 +27,14 @@ export interface InboxItem {
  */
 export async function listInbox(ctx: ApiContext, userId: string, query: { limit: number; before?: string | undefined }) {
   const before = query.before === undefined ? undefined : decodeInboxCursor(query.before);
-  const { entries, next } = await inboxPage(ctx.sql, userId, { limit: query.limit, before });
+  const sql = await ctx.inboxSql();
+  const page = { limit: query.limit, before };
+  const { entries, next } = await inboxPage(sql, userId, page).catch((err: unknown) => {
+    // The replica went away after it was picked: the primary still answers.
+    if (sql === ctx.sql) throw err;
+    ctx.logger.warn({ err: { message: (err as Error)?.message } }, 'read replica failed; reading the primary');
+    return inboxPage(ctx.sql, userId, page);
+  });
   const peers = entries.flatMap((entry) => (entry.peer ? [entry.peer.userId] : []));
   const online = await ctx.onlineUsers.onlineUsers(peers).catch((err: unknown) => {
     ctx.logger.warn({ err: { message: (err as Error)?.message } }, 'presence unavailable for the inbox');

@@ -1,10 +1,12 @@
 import Router from '@koa/router';
 import { ok, errors } from '@im/protocol';
 import { pingDb } from '@im/db';
+import { checkRedisReady } from '@im/runtime';
 import type { ApiContext } from '../services.ts';
 
 /**
- * `/healthz`: the process answers. `/readyz`: MySQL and Redis answer too (load balancers use it),
+ * `/healthz`: the process answers. `/readyz`: MySQL and Redis answer too (load balancers use it;
+ * on a Redis Cluster every reachable master says cluster_state:ok, see checkRedisReady),
  * each within `system.readiness_timeout_ms`, so a frozen one makes it 503, not hang.
  * `/metrics`: Prometheus metrics (the front doors do not pass it on; scrape the API's own port).
  */
@@ -19,7 +21,7 @@ export function healthRouter(ctx: ApiContext): Router {
   router.get('/readyz', async (http) => {
     const [mysql, redis] = await Promise.all([
       probe(() => pingDb(ctx.db), timeoutMs),
-      probe(async () => void (await ctx.redis.ping()), timeoutMs),
+      probe(() => checkRedisReady(ctx.redis), timeoutMs),
     ]);
     const checks = { mysql, redis };
     if (mysql === 'ok' && redis === 'ok') {

@@ -45,6 +45,8 @@ export interface StartApiOptions {
   databaseUrl?: string;
   /** Where the rooms/inbox runner connects instead of the test database (a server that never answers, say). */
   sqlUrl?: string;
+  /** A read replica of `databaseUrl` for history and the inbox (`mysql.replica_url`). */
+  replicaUrl?: string;
 }
 
 /**
@@ -82,10 +84,12 @@ export async function startApi(options: StartApiOptions = {}): Promise<TestApi> 
   // Connected as apps/api/src/index.ts does, deadlines included.
   const redis = await connectRedis(config.redis.url, { name: 'api-test', deadlines: config.redis });
   const db = createDb({ url: config.mysql.url, connectionLimit: 5, deadlines: config.mysql });
-  const history = createHistoryReader({ url: config.mysql.url, connectionLimit: 2, deadlines: config.mysql });
+  const replica = options.replicaUrl ? { url: options.replicaUrl, waitMs: config.mysql.replica_wait_ms } : undefined;
+  const history = createHistoryReader({ url: config.mysql.url, connectionLimit: 2, deadlines: config.mysql, ...(replica ? { replica } : {}) });
+  const replicaSql = replica ? createSqlRunner({ url: replica.url, connectionLimit: 2, deadlineMs: config.mysql.deadline_ms }) : undefined;
   const revocationLedger = createRevocationLedger({ url: config.mysql.url, deadlines: config.mysql });
   const sql = createSqlRunner({ url: options.sqlUrl ?? config.mysql.url, connectionLimit: 3, deadlineMs: config.mysql.deadline_ms });
-  const sub = await connectRedis(config.redis.url, { name: 'api-test-sub', maxRetriesPerRequest: null, deadlines: config.redis });
+  const sub = await connectRedis(config.redis.url, { name: 'api-test-sub', role: 'subscriber', deadlines: config.redis });
   const broker = createRedisBroker({ pub: redis, sub, prefix: config.redis.prefix });
   const mails: OutgoingMail[] = [];
   const app = createApp({
@@ -94,6 +98,7 @@ export async function startApi(options: StartApiOptions = {}): Promise<TestApi> 
     db,
     history,
     sql,
+    ...(replicaSql ? { replicaSql } : {}),
     redis,
     revocationLedger,
     broker,
@@ -129,6 +134,7 @@ export async function startApi(options: StartApiOptions = {}): Promise<TestApi> 
       await history.close();
       await revocationLedger.close();
       await sql.close();
+      await replicaSql?.close();
       await db.$disconnect();
       if (database) await database.drop();
       if (!shared) await rm(uploadRoot, { recursive: true, force: true });

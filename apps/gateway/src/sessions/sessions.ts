@@ -16,6 +16,7 @@ import type { GatewayMetrics } from '../http/metrics.ts';
 import { admitFrame } from '../messages/admit-frame.ts';
 import { handleMessage, type MessageContext } from '../messages/handle-message.ts';
 import { authorizeUpgrade } from '../upgrade/authorize-upgrade.ts';
+import { ConnectionCap } from '../upgrade/connection-cap.ts';
 import { rejectUpgrade } from '../upgrade/reject-upgrade.ts';
 import type { UserLookup } from '../upgrade/user-directory.ts';
 import type { CatchUp } from './catch-up.ts';
@@ -64,6 +65,7 @@ export class Sessions {
    */
   private readonly queueTails = new Map<Connection, Promise<void>>();
   private readonly limits: ConnectionLimits;
+  private readonly cap: ConnectionCap;
   private readonly wss: WebSocketServer;
   /** `/api/chat`'s: the same, but a resume frame may name thousands of conversations (messages keep their own limits). */
   private readonly chatWss: WebSocketServer;
@@ -77,6 +79,7 @@ export class Sessions {
   constructor(private readonly options: SessionsOptions) {
     const { settings } = options;
     this.limits = { maxBufferedBytes: settings.max_buffered_bytes, messagesPerSecond: settings.messages_per_second };
+    this.cap = new ConnectionCap(settings.max_connections_per_user);
     const serverOptions: ServerOptions = {
       noServer: true,
       // The registry tracks the sockets; ws's own Set would cost a closure and an entry per socket.
@@ -115,7 +118,7 @@ export class Sessions {
     let session: SessionInfo;
     try {
       if (this.options.isDraining()) throw errors.serviceUnavailable('网关正在重启，请连接其他节点');
-      session = await authorizeUpgrade(request, { tokens: this.options.tokens, users: this.options.users, allowedOrigins: settings.allowed_origins });
+      session = await authorizeUpgrade(request, { tokens: this.options.tokens, users: this.options.users, allowedOrigins: settings.allowed_origins, cap: this.cap });
     } catch (err) {
       const error = err instanceof AppError ? err : errors.serviceUnavailable();
       if (!(err instanceof AppError)) logger.error({ err: errorFields(err) }, 'upgrade check failed');

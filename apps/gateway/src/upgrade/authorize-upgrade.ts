@@ -2,6 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import { extractBearer, type TokenService } from '@im/auth';
 import { errors, GROUP_CONVERSATION, privateConversation } from '@im/protocol';
 import type { SessionInfo } from '../connections/connection.ts';
+import type { ConnectionCap } from './connection-cap.ts';
 import type { UserLookup } from './user-directory.ts';
 
 export const GROUP_PATH = '/api/chat_groups';
@@ -13,6 +14,8 @@ export interface AuthorizeOptions {
   tokens: TokenService;
   users: UserLookup;
   allowedOrigins: readonly string[];
+  /** Takes the user's slot, last, once every other check passed (gateway.max_connections_per_user). */
+  cap: ConnectionCap;
 }
 
 /**
@@ -38,13 +41,17 @@ export async function authorizeUpgrade(request: IncomingMessage, options: Author
   if (url.pathname === CHAT_PATH) return { claims, user, room: '', devices: true };
   const lastId = parseLastId(url.searchParams.get('last_id'));
 
-  if (url.pathname === GROUP_PATH) return { claims, user, room: GROUP_CONVERSATION, lastId };
+  if (url.pathname === GROUP_PATH) {
+    options.cap.take(request.socket, user.userId);
+    return { claims, user, room: GROUP_CONVERSATION, lastId };
+  }
 
   const targetId = url.searchParams.get('target_id') ?? '';
   if (!/^[0-9a-f]{10}$/.test(targetId)) throw errors.invalidParameter('target_id 应为 10 位十六进制用户 id');
   if (targetId === user.userId) throw errors.invalidParameter('不能和自己私聊');
   const target = await options.users.get(targetId);
   if (!target) throw errors.notFound('目标用户不存在');
+  options.cap.take(request.socket, user.userId);
   return { claims, user, room: privateConversation(user.userId, target.userId), target, lastId };
 }
 

@@ -1,5 +1,5 @@
 import { DelayedError, Queue, Worker } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import type { SqlRunner } from '@im/db';
 import { queuePrefix, type MailQueue } from '@im/jobs';
 import type { Logger } from '@im/logger';
@@ -27,7 +27,7 @@ interface DigestJob {
 export interface DigestOptions {
   sql: SqlRunner;
   /** The producer side (may share any client). */
-  connection: Redis;
+  connection: Redis | Cluster;
   prefix: string;
   settings: DigestSettings;
   retentionSeconds: number;
@@ -46,7 +46,7 @@ export function createDigests(options: DigestOptions) {
   const { sql, settings } = options;
   const queue = new Queue<DigestJob>(DIGEST_QUEUE, {
     connection: options.connection,
-    prefix: queuePrefix(options.prefix),
+    prefix: queuePrefix(options.prefix, options.connection),
     defaultJobOptions: { attempts: 5, backoff: { type: 'exponential', delay: 1000 }, removeOnComplete: { age: options.retentionSeconds }, removeOnFail: { age: options.retentionSeconds } },
   });
   queue.on('error', () => {});
@@ -81,7 +81,7 @@ export function createDigests(options: DigestOptions) {
     },
 
     /** Sends the digests as they fall due. */
-    worker(worker: { connection: Redis; mail: MailQueue; logger: Logger; onOutcome?: OutcomeListener }): Worker<DigestJob> {
+    worker(worker: { connection: Redis | Cluster; mail: MailQueue; logger: Logger; onOutcome?: OutcomeListener }): Worker<DigestJob> {
       const { logger, onOutcome = () => {} } = worker;
       const consumer = new Worker<DigestJob>(
         DIGEST_QUEUE,
@@ -120,7 +120,7 @@ export function createDigests(options: DigestOptions) {
             if (next) await schedule(userId, next.key);
           }
         },
-        { connection: worker.connection, prefix: queuePrefix(options.prefix), concurrency: 4 },
+        { connection: worker.connection, prefix: queuePrefix(options.prefix, options.connection), concurrency: 4 },
       );
       consumer.on('failed', (job, err) => {
         if (err instanceof DelayedError || job === undefined) return;

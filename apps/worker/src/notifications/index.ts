@@ -1,5 +1,5 @@
 import type { Worker } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import type { Config } from '@im/config';
 import type { SqlRunner } from '@im/db';
 import type { MailQueue } from '@im/jobs';
@@ -20,9 +20,9 @@ export interface NotificationsOptions {
   config: Pick<Config, 'notifications' | 'redis'>;
   sql: SqlRunner;
   /** For BullMQ's workers: `maxRetriesPerRequest: null`, no command deadline. */
-  workerRedis: Redis;
+  workerRedis: Redis | Cluster;
   /** For the lease, presence and the producers: a client with command deadlines. */
-  redis: Redis;
+  redis: Redis | Cluster;
   mail: MailQueue;
   logger: Logger;
   onOutcome?: OutcomeListener;

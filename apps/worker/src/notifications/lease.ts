@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 
 /**
  * A lease in Redis that at most one worker holds at a time: the one that tails stored messages.
@@ -22,7 +22,7 @@ const RELEASE = `
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0`;
 
-export function createLease(redis: Redis, key: string, leaseMs: number): Lease {
+export function createLease(redis: Redis | Cluster, key: string, leaseMs: number): Lease {
   const token = randomUUID();
   return {
     async hold() {

@@ -1,15 +1,15 @@
 import { Queue, Worker } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import { queuePrefix } from '@im/jobs';
 import type { Logger } from '@im/logger';
 import type { Digests } from './digest.ts';
 import { OFFLINE_MESSAGE_EVENT, OFFLINE_QUEUE, type OfflineMessage } from './events.ts';
 import type { OutcomeListener, WebhookQueues } from './webhook-queues.ts';
 
-export function createOfflineQueue(connection: Redis, prefix: string, retentionSeconds: number): Queue<OfflineMessage> {
+export function createOfflineQueue(connection: Redis | Cluster, prefix: string, retentionSeconds: number): Queue<OfflineMessage> {
   const queue = new Queue<OfflineMessage>(OFFLINE_QUEUE, {
     connection,
-    prefix: queuePrefix(prefix),
+    prefix: queuePrefix(prefix, connection),
     defaultJobOptions: {
       attempts: 10,
       backoff: { type: 'exponential', delay: 1000 },
@@ -23,7 +23,7 @@ export function createOfflineQueue(connection: Redis, prefix: string, retentionS
 }
 
 export interface OfflineEventWorkerOptions {
-  connection: Redis;
+  connection: Redis | Cluster;
   prefix: string;
   webhooks: WebhookQueues;
   digests: Digests;
@@ -50,7 +50,7 @@ export function createOfflineEventWorker(options: OfflineEventWorkerOptions): Wo
       }
       if (await digests.add(job.data.recipient_id, job.data.message.id)) onOutcome('digest', 'queued');
     },
-    { connection: options.connection, prefix: queuePrefix(options.prefix), concurrency: 8 },
+    { connection: options.connection, prefix: queuePrefix(options.prefix, options.connection), concurrency: 8 },
   );
   worker.on('error', (err) => logger.error({ err: { message: err.message } }, 'offline event worker error'));
   return worker;

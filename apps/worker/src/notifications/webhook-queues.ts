@@ -1,5 +1,5 @@
 import { Queue, UnrecoverableError, Worker, type JobsOptions } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import { queuePrefix } from '@im/jobs';
 import type { Logger } from '@im/logger';
 import type { DeadLetters } from './dead-letters.ts';
@@ -15,7 +15,7 @@ export function webhookQueueName(endpoint: string): string {
 }
 
 export interface WebhookQueueOptions {
-  connection: Redis;
+  connection: Redis | Cluster;
   prefix: string;
   endpoints: readonly WebhookEndpoint[];
   attempts: number;
@@ -44,7 +44,7 @@ export function createWebhookQueues(options: WebhookQueueOptions): WebhookQueues
     options.endpoints.map((endpoint) => {
       const queue = new Queue<WebhookJob>(webhookQueueName(endpoint.name), {
         connection: options.connection,
-        prefix: queuePrefix(options.prefix),
+        prefix: queuePrefix(options.prefix, options.connection),
         defaultJobOptions: defaults,
       });
       queue.on('error', () => {});
@@ -66,7 +66,7 @@ export function createWebhookQueues(options: WebhookQueueOptions): WebhookQueues
 
 export interface WebhookWorkerOptions {
   /** A client with `maxRetriesPerRequest: null`, as BullMQ workers need. */
-  connection: Redis;
+  connection: Redis | Cluster;
   prefix: string;
   endpoints: readonly WebhookEndpoint[];
   timeoutMs: number;
@@ -105,7 +105,7 @@ export function createWebhookWorkers(options: WebhookWorkerOptions): Worker<Webh
           throw new UnrecoverableError(failure.message);
         }
       },
-      { connection: options.connection, prefix: queuePrefix(options.prefix), concurrency: endpoint.concurrency },
+      { connection: options.connection, prefix: queuePrefix(options.prefix, options.connection), concurrency: endpoint.concurrency },
     );
     worker.on('error', (err) => logger.error({ err: { message: err.message }, endpoint: endpoint.name }, 'webhook worker error'));
     return worker;

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import { createRedisOnlineUsers, createRedisRoomUsers } from '@im/presence';
 import { GROUP_CONVERSATION, isPrivateConversation } from '@im/protocol';
 
@@ -12,7 +12,7 @@ export interface WhoIsOnline {
  * presence), a Part 1 socket on the global room, or a Part 1 socket on this very private chat.
  * A Part 1 socket on another private chat does not count: it would not show this message.
  */
-export function createWhoIsOnline(redis: Redis, prefix: string): WhoIsOnline {
+export function createWhoIsOnline(redis: Redis | Cluster, prefix: string): WhoIsOnline {
   const users = createRedisOnlineUsers({ redis, prefix });
   const rooms = createRedisRoomUsers({ redis, prefix });
   return {

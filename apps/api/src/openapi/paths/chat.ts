@@ -9,7 +9,8 @@ const socketQuery = {
 
 const upgrade = {
   101: { description: 'Switched to WebSocket; frames are described by /api/ws-frames.schema.json (docs/protocol.md)' },
-  ...failureResponses([400, 401, 403, 404]),
+  // 429: the user already holds gateway.max_connections_per_user sockets on that gateway.
+  ...failureResponses([400, 401, 403, 404, 429]),
 };
 
 /**
@@ -21,7 +22,8 @@ export const chatPaths: ZodOpenApiPathsObject = {
     get: {
       tags: ['chat'],
       summary: 'WebSocket: the group room',
-      description: 'Refused upgrades answer in the envelope before any socket exists; 503 / 1500 while the gateway drains.',
+      description:
+        'Refused upgrades answer in the envelope before any socket exists; 429 / 1007 past gateway.max_connections_per_user sockets of one user; 503 / 1500 while the gateway drains.',
       'x-served-by': 'gateway',
       requestParams: { query: z.object(socketQuery) },
       responses: upgrade,
@@ -31,7 +33,8 @@ export const chatPaths: ZodOpenApiPathsObject = {
     get: {
       tags: ['chat'],
       summary: 'WebSocket: a private conversation with target_id',
-      description: 'Refused upgrades answer in the envelope before any socket exists; 503 / 1500 while the gateway drains.',
+      description:
+        'Refused upgrades answer in the envelope before any socket exists; 429 / 1007 past gateway.max_connections_per_user sockets of one user; 503 / 1500 while the gateway drains.',
       'x-served-by': 'gateway',
       requestParams: { query: z.object({ ...socketQuery, target_id: z.string().regex(/^[0-9a-fA-F]{10}$/).meta({ description: 'The peer: an existing user, not yourself' }) }) },
       responses: upgrade,
