@@ -57,7 +57,7 @@ describe('quick start: register, receive the code by SMTP, log in, list, chat, l
     const [port, apiPort, gatewayPort] = ports;
     const text = cluster.output.join('\n');
     assert.match(text, new RegExp(`public +http://127\\.0\\.0\\.1:${port}\\b`));
-    assert.match(text, new RegExp(`chat +ws://127\\.0\\.0\\.1:${port}/api/chat_groups`));
+    assert.match(text, new RegExp(`chat +ws://127\\.0\\.0\\.1:${port}/api/chat \\(one socket per device\\), ws://127\\.0\\.0\\.1:${port}/api/chat_groups`));
     assert.match(text, /front door +(nginx|built-in Node proxy)/);
     assert.match(text, new RegExp(`API +http://127\\.0\\.0\\.1:${apiPort} \\(direct\\)`));
     assert.match(text, new RegExp(`gw-0 ws://127\\.0\\.0\\.1:${gatewayPort}`));
