@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
 import { freeEnginePort } from './engine-ports.ts';
+import { untilRedisReady } from './redis-server.ts';
 
 const run = promisify(execFile);
 
@@ -164,25 +165,7 @@ async function startNode(dir: string, port: number, busPort: number): Promise<Ch
     '--daemonize', 'no',
   ];
   const child = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  const output: string[] = [];
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`cluster node ${port} not ready:\n${output.slice(-10).join('\n')}`)), 10_000);
-    const onData = (chunk: Buffer) => {
-      for (const line of chunk.toString('utf8').split('\n').filter(Boolean)) {
-        output.push(line);
-        if (line.includes('Ready to accept connections')) {
-          clearTimeout(timer);
-          resolve();
-        }
-      }
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`cluster node ${port} exited (${code}):\n${output.slice(-10).join('\n')}`));
-    });
-  });
+  await untilRedisReady(child, `cluster node ${port}`, []);
   return child;
 }
 

@@ -40,24 +40,7 @@ export async function startRedisServer(): Promise<TestRedisServer> {
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
     child = proc;
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`redis-server on ${port} not ready:\n${output.slice(-10).join('\n')}`)), 10_000);
-      const onData = (chunk: Buffer) => {
-        for (const line of chunk.toString('utf8').split('\n').filter(Boolean)) {
-          output.push(line);
-          if (line.includes('Ready to accept connections')) {
-            clearTimeout(timer);
-            resolve();
-          }
-        }
-      };
-      proc.stdout!.on('data', onData);
-      proc.stderr!.on('data', onData);
-      proc.once('exit', (code) => {
-        clearTimeout(timer);
-        reject(new Error(`redis-server on ${port} exited (${code}):\n${output.slice(-10).join('\n')}`));
-      });
-    });
+    await untilRedisReady(proc, `redis-server on ${port}`, output);
   };
 
   const alive = () => child !== undefined && child.exitCode === null && child.signalCode === null;
@@ -92,4 +75,29 @@ export async function startRedisServer(): Promise<TestRedisServer> {
     },
     stop: () => killWith('SIGKILL'),
   };
+}
+
+/**
+ * Resolves once a `redis-server` child logs that it accepts connections, collecting its output
+ * lines into `output`; rejects when it exits first or is not ready within 10 s.
+ */
+export function untilRedisReady(child: ChildProcess, label: string, output: string[]): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${label} not ready:\n${output.slice(-10).join('\n')}`)), 10_000);
+    const onData = (chunk: Buffer) => {
+      for (const line of chunk.toString('utf8').split('\n').filter(Boolean)) {
+        output.push(line);
+        if (line.includes('Ready to accept connections')) {
+          clearTimeout(timer);
+          resolve();
+        }
+      }
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', onData);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`${label} exited (${code}):\n${output.slice(-10).join('\n')}`));
+    });
+  });
 }
