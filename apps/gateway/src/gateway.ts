@@ -12,6 +12,7 @@ import { Feeds } from './fanout/feeds.ts';
 import { PresenceAnnouncer } from './fanout/presence-announcer.ts';
 import { Publisher } from './fanout/publisher.ts';
 import { RecentFramesBudget } from './fanout/recent-frames.ts';
+import { TailCheck } from './fanout/tail-check.ts';
 import { httpRoutes } from './http/http-routes.ts';
 import type { ChatContext } from './devices/chat-context.ts';
 import { Devices } from './devices/devices.ts';
@@ -39,6 +40,8 @@ export interface GatewayDeps {
   metrics: GatewayMetrics;
   /** How long a conversation nobody here is in stays subscribed (tests shorten it). @default 30_000 */
   feedIdleMs?: number;
+  /** How often MySQL is checked for stored messages whose publish never arrived (tests shorten it). @default 5_000 */
+  tailCheckMs?: number;
 }
 
 export interface Gateway {
@@ -53,12 +56,13 @@ export interface Gateway {
 const GAP_WAIT_MS = 50;
 /** How long an `/api/chat` socket's conversations wait for its first resume frame (see Devices.enter). */
 const DEVICE_HOLD_MS = 1_000;
-/** How often every feed checks MySQL for messages whose publish never arrived. */
+/** How often MySQL is checked for messages whose publish never arrived (see TailCheck). */
 const TAIL_CHECK_MS = 5_000;
 
 /** The gateway's parts, wired once (see README "How a message travels"). */
 interface Parts {
   feeds: Feeds;
+  tailCheck: TailCheck;
   announcer: PresenceAnnouncer;
   sessions: Sessions;
   revocationWatch: RevocationWatch;
@@ -74,7 +78,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
   const { logger, broker, presence } = deps;
   let draining = false;
   const parts = buildParts(deps, () => draining);
-  const { feeds, announcer, sessions, revocationWatch, peerPresence } = parts;
+  const { feeds, tailCheck, announcer, sessions, revocationWatch, peerPresence } = parts;
   const isReady = () => readiness({ ...deps, timeoutMs: deps.config.system.readiness_timeout_ms, isDraining: () => draining });
   const server = createServer(httpRoutes({ metrics: deps.metrics, isReady }));
   server.on('upgrade', sessions.upgrade);
@@ -99,8 +103,13 @@ export function createGateway(deps: GatewayDeps): Gateway {
         void feeds.resyncAll();
         void revocationWatch.recheck();
       });
-      const tailCheck = () => void feeds.resyncLagging().catch((err) => logger.warn({ err: errorFields(err) }, 'tail check failed'));
-      timers = [setInterval(() => heartbeat(sessions.registry), deps.config.gateway.heartbeat_ms), setInterval(tailCheck, TAIL_CHECK_MS)];
+      // Without MySQL now, the first check starts the private scan instead.
+      await tailCheck.start().catch(() => {});
+      const checkTail = () => void tailCheck.run(feeds).catch((err) => logger.warn({ err: errorFields(err) }, 'tail check failed'));
+      timers = [
+        setInterval(() => heartbeat(sessions.registry), deps.config.gateway.heartbeat_ms),
+        setInterval(checkTail, deps.tailCheckMs ?? TAIL_CHECK_MS),
+      ];
       for (const timer of timers) timer.unref();
     },
 
@@ -128,10 +137,10 @@ function buildParts(deps: GatewayDeps, isDraining: () => boolean): Parts {
   const settings = config.gateway;
   // Rooms, memberships, read cursors and private-chat rows, each call with its deadline (mysql.deadline_ms).
   const sql = createSqlRunner({ url: config.mysql.url, connectionLimit: 2, deadlineMs: config.mysql.deadline_ms });
+  const tailCheck = new TailCheck(reader);
   const feeds = new Feeds({
-    broker,
-    source: reader,
-    logger,
+    broker, source: reader, logger,
+    lookBackFloor: () => tailCheck.floorId,
     idleUnsubscribeMs: deps.feedIdleMs ?? 30_000,
     onReceived: (ms) => metrics.fanoutLatency.observe(Math.max(0, ms) / 1000),
     feed: { gapWaitMs: GAP_WAIT_MS, onDelivered: (n) => metrics.deliveries.inc(n), recent: new RecentFramesBudget(settings.catchup_buffer_bytes) },
@@ -201,7 +210,7 @@ function buildParts(deps: GatewayDeps, isDraining: () => boolean): Parts {
   const revocationWatch = new RevocationWatch(broker, deps.revocations, sessions.registry, {
     onError: (err) => logger.warn({ err: errorFields(err) }, 'revocation recheck failed; retrying'),
   });
-  return { feeds, announcer, sessions, sql, peerPresence, revocationWatch };
+  return { feeds, tailCheck, announcer, sessions, sql, peerPresence, revocationWatch };
 }
 
 /** Drops sockets that missed the last ping, pings the others. */

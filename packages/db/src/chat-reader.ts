@@ -18,6 +18,13 @@ export interface ConversationHead {
   id: number;
 }
 
+/** Where a stored private message sits: enough to find the feed that owes it to someone. */
+export interface PrivateMessageRef {
+  conversation: string;
+  seq: number;
+  id: number;
+}
+
 /** An uploaded file, with whom it belongs to, for checking that a frame may name it. */
 export interface ChatFile {
   id: bigint;
@@ -54,6 +61,12 @@ export interface ChatReader {
   lastSeqs(conversations: string[]): Promise<Map<string, number>>;
   /** `head` of many conversations in one statement (missing ones have no messages): a socket joining 500 rooms. */
   heads(conversations: string[]): Promise<Map<string, ConversationHead>>;
+  /** The newest message id of all (0 when there is none): where a scan of new messages starts. */
+  lastMessageId(): Promise<number>;
+  /** Private messages with id > `afterId`, by id, at most `limit`: the check for stored messages whose publish never came. */
+  privateMessagesAfter(afterId: number, limit: number): Promise<PrivateMessageRef[]>;
+  /** The lowest seq below `beforeSeq` among the conversation's messages with id > `afterId` (undefined: none). */
+  firstSeqAfterId(conversation: string, afterId: number, beforeSeq: number): Promise<number | undefined>;
   /** Stored messages with seq ≥ `fromSeq`, in order, at most `limit`: fills a gap in live delivery. */
   framesFromSeq(conversation: string, fromSeq: number, limit: number): Promise<StoredFrame[]>;
   /** Stored messages with id > `afterId`, oldest first, at most `limit`: a catch-up page after `last_id`. */
@@ -127,6 +140,29 @@ export function createChatReader(options: ChatReaderOptions): ChatReader {
         conversations,
       );
       return new Map(rows.map((row) => [row.conversation, { seq: Number(row.last_seq), id: Number(row.id ?? 0) }]));
+    },
+
+    async lastMessageId() {
+      const rows: Array<{ id: bigint | null }> = await pool.query('SELECT MAX(id) AS id FROM chat_messages');
+      return Number(rows[0]?.id ?? 0);
+    },
+
+    async privateMessagesAfter(afterId, limit) {
+      // The primary key's range, whatever the optimizer thinks of target_id's index: a few
+      // seconds of messages, read in id order.
+      const rows: Array<{ conversation: string; seq: bigint; id: bigint }> = await pool.query(
+        'SELECT conversation, seq, id FROM chat_messages FORCE INDEX (PRIMARY) WHERE id > ? AND target_id IS NOT NULL ORDER BY id LIMIT ?',
+        [afterId, limit],
+      );
+      return rows.map((row) => ({ conversation: row.conversation, seq: Number(row.seq), id: Number(row.id) }));
+    },
+
+    async firstSeqAfterId(conversation, afterId, beforeSeq) {
+      const rows: Array<{ seq: bigint | null }> = await pool.query(
+        'SELECT MIN(seq) AS seq FROM chat_messages FORCE INDEX (chat_messages_conversation_id_idx) WHERE conversation = ? AND id > ? AND seq < ?',
+        [conversation, afterId, beforeSeq],
+      );
+      return rows[0]?.seq == null ? undefined : Number(rows[0].seq);
     },
 
     async framesFromSeq(conversation, fromSeq, limit) {

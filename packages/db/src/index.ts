@@ -27,6 +27,7 @@ export {
   type ChatReaderOptions,
   type ChatFile,
   type ConversationHead,
+  type PrivateMessageRef,
   type StoredFrame,
   type UserSummaryRow,
 } from './chat-reader.ts';

@@ -78,6 +78,21 @@ describe('chat reader', () => {
     assert.equal(await reader.seqThrough(PAIR, 0n), 0);
   });
 
+  it('scans private messages after an id, in id order, and knows the newest id', async () => {
+    const pairFrames = await reader.framesFromSeq(PAIR, 1, 100);
+    const newest = Math.max(...ids.map(Number));
+    assert.equal(await reader.lastMessageId(), newest);
+    const all = await reader.privateMessagesAfter(0, 100);
+    // The group messages are left out; the pair's come in id order with their seqs.
+    assert.deepEqual(all, pairFrames.map((f) => ({ conversation: PAIR, seq: f.seq, id: f.id })));
+    assert.deepEqual(await reader.privateMessagesAfter(pairFrames[0]!.id, 2), all.slice(1, 3));
+    assert.deepEqual(await reader.privateMessagesAfter(newest, 100), []);
+    // The first of the pair's messages after an id, below a seq: what a new feed looks back for.
+    assert.equal(await reader.firstSeqAfterId(PAIR, pairFrames[0]!.id, 4), 2);
+    assert.equal(await reader.firstSeqAfterId(PAIR, pairFrames[0]!.id, 2), undefined);
+    assert.equal(await reader.firstSeqAfterId(PAIR, newest, 100), undefined);
+  });
+
   it('reads one message, a file and users', async () => {
     const one = await reader.frameById(ids[1]!);
     assert.equal(JSON.parse(one!.bytes.toString()).client_msg_id, 'c-1');

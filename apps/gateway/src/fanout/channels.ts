@@ -1,4 +1,5 @@
-import type { Broker, MessageHandler } from '@im/bus';
+import { roomChannel, userChannel, type Broker, type MessageHandler } from '@im/bus';
+import { isPrivateConversation } from '@im/protocol';
 
 interface ChannelEntry {
   /** Feeds and users holding this channel: the last one to let go unsubscribes it. */
@@ -46,4 +47,13 @@ export class Channels {
   has(channel: string): boolean {
     return this.entries.has(channel);
   }
+}
+
+/**
+ * The channels a Part 1 socket's feed holds: the conversation's room channel (its transient
+ * frames: presence, file progress) and, in a private chat, the user's own channel, where its
+ * stored messages travel (see Publisher).
+ */
+export function part1Channels(conversation: string, userId: string): string[] {
+  return isPrivateConversation(conversation) ? [roomChannel(conversation), userChannel(userId)] : [roomChannel(conversation)];
 }

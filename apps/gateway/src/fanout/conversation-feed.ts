@@ -77,20 +77,34 @@ export class ConversationFeed {
    */
   startAt(seq: number): void {
     if (this.ready) return;
-    this.nextSeq = seq;
     this.ready = Promise.resolve();
+    this.begin(seq);
+  }
+
+  /**
+   * Starts at `seq` or at the earlier message `earlier` names (one this gateway owes its sockets
+   * but never saw published), which is then read from MySQL before `seq` goes out. Without an
+   * answer it starts at `seq`.
+   */
+  startAtOrBefore(seq: number, earlier: Promise<number | undefined>): void {
+    this.ready ??= earlier.then(
+      (first) => this.begin(first !== undefined && first < seq ? first : seq),
+      () => this.begin(seq),
+    );
+  }
+
+  private begin(seq: number): void {
+    this.nextSeq = seq;
     const early = this.early;
     this.early = [];
     for (const message of early) this.accept(message.seq, message.id, message.bytes);
+    if (this.held.size > 0) void this.resync();
   }
 
   private async init(): Promise<void> {
     const head = await this.source.head(this.conversation);
-    this.nextSeq = head.seq + 1;
     this.lastId = head.id;
-    const early = this.early;
-    this.early = [];
-    for (const message of early) this.accept(message.seq, message.id, message.bytes);
+    this.begin(head.seq + 1);
   }
 
   /** A stored message, from the bus or from a local send, possibly out of order or repeated. */

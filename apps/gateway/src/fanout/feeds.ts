@@ -4,6 +4,8 @@ import type { Logger } from '@im/logger';
 import { isPrivateConversation, parseConversation } from '@im/protocol';
 import { errorFields } from '../error-fields.ts';
 import { Channels } from './channels.ts';
+import { PrivateFeedIndex } from './private-feed-index.ts';
+import { UndecodablePayloads } from './undecodable-payloads.ts';
 import { HeadBatcher } from './head-batcher.ts';
 import { ConversationFeed, type ConversationFeedOptions, type FeedRecipient } from './conversation-feed.ts';
 import { skippedUserOf } from './skipped-user.ts';
@@ -20,7 +22,9 @@ export interface DeviceHooks {
 
 export interface FeedsOptions {
   broker: Broker;
-  source: Pick<ChatReader, 'heads' | 'framesFromSeq' | 'lastSeqs'>;
+  source: Pick<ChatReader, 'heads' | 'framesFromSeq' | 'firstSeqAfterId'>;
+  /** An id stored a few seconds ago (TailCheck's scan floor): how far back a new private feed looks. */
+  lookBackFloor?(): number | undefined;
   feed: Omit<ConversationFeedOptions, 'onError'>;
   logger: Logger;
   /** How long a conversation without sockets stays subscribed, so a reconnecting client finds it warm. */
@@ -52,14 +56,13 @@ export class Feeds {
   /** Feeds read where they start through this, batched (a socket joining 500 rooms starts 500 feeds). */
   private readonly source: Pick<ChatReader, 'head' | 'framesFromSeq'>;
   /** Private feeds by participant, for an `/api/chat` socket that opens after they were made. */
-  private readonly privateByUser = new Map<string, Set<string>>();
+  private readonly privateByUser = new PrivateFeedIndex();
   private devices: DeviceHooks | undefined;
-  /** Payloads this version could not read since the last warning (a rolling deploy sends many). */
-  private undecodable = 0;
-  private undecodableWarnedAt = 0;
+  private readonly undecodable: UndecodablePayloads;
 
   constructor(private readonly options: FeedsOptions) {
     this.channels = new Channels(options.broker, (channel) => this.handlerFor(channel));
+    this.undecodable = new UndecodablePayloads(options.logger);
     this.source = { head: new HeadBatcher(options.source).head, framesFromSeq: (...args) => options.source.framesFromSeq(...args) };
   }
 
@@ -123,7 +126,7 @@ export class Feeds {
 
   /** The private conversations with a feed here that `userId` is part of. */
   privateFeedsOf(userId: string): string[] {
-    return [...(this.privateByUser.get(userId) ?? [])];
+    return this.privateByUser.of(userId);
   }
 
   /** A message this gateway just stored: delivered to local sockets without waiting for the bus. */
@@ -141,22 +144,18 @@ export class Feeds {
     await Promise.all([...this.entries.values()].map((entry) => entry.feed.resync()));
   }
 
+  /** The conversations with a feed here (the periodic MySQL check walks them). */
+  conversations(): string[] {
+    return [...this.entries.keys()];
+  }
+
   /**
-   * The periodic check for messages whose publish never arrived (a gateway that died between
-   * storing and publishing, a payload this version could not read): one query for the latest
-   * seqs, then a resync only of the feeds that are behind — cheap with thousands of private chats.
+   * A feed for a private message stored with no publish seen here (its gateway died in between),
+   * starting at that message, when one of its users has an `/api/chat` socket here; undefined
+   * otherwise. The feed then reads the message from MySQL (see TailCheck).
    */
-  async resyncLagging(): Promise<void> {
-    const conversations = [...this.entries.keys()];
-    for (let i = 0; i < conversations.length; i += 1_000) {
-      const chunk = conversations.slice(i, i + 1_000);
-      const stored = await this.options.source.lastSeqs(chunk);
-      for (const conversation of chunk) {
-        const feed = this.entries.get(conversation)?.feed;
-        const last = stored.get(conversation);
-        if (feed && last !== undefined && feed.isBehind(last)) void feed.resync();
-      }
-    }
+  adoptStoredPrivate(conversation: string, seq: number): ConversationFeed | undefined {
+    return this.entries.has(conversation) ? undefined : this.adoptPrivate(conversation, undefined, seq);
   }
 
   async close(): Promise<void> {
@@ -171,7 +170,7 @@ export class Feeds {
   /** A room channel's payloads. The payload buffer is ours (one per message), so slices need no copy. */
   private readonly onPayload = (payload: Buffer): void => {
     const message = decodeBusMessage(payload);
-    if (!message) return this.ignore(payload);
+    if (!message) return this.undecodable.ignore(payload);
     const feed = this.entries.get(message.conversation)?.feed;
     if (!feed) return;
     if (message.kind === 'transient') return feed.broadcast(message.frame, skippedUserOf(message.conversation, message.frame));
@@ -186,7 +185,7 @@ export class Feeds {
    */
   private onUserPayload(userId: string, payload: Buffer): void {
     const message = decodeBusMessage(payload);
-    if (!message) return this.ignore(payload);
+    if (!message) return this.undecodable.ignore(payload);
     if (message.kind === 'transient') return this.devices?.userTransient(userId, message.conversation, message.frame);
     const feed = this.entries.get(message.conversation)?.feed ?? this.adoptPrivate(message.conversation, userId, message.seq);
     if (!feed) return;
@@ -196,7 +195,9 @@ export class Feeds {
 
   /**
    * A feed made for a private message that arrived with no feed here, when one of its users has an
-   * `/api/chat` socket here. It starts at that message: nothing before it was delivered live here.
+   * `/api/chat` socket here. Nothing of the chat was delivered here before, so it starts at that
+   * message, or at an earlier one stored in the last seconds and never published (its gateway
+   * died in between; a resend of it is answered to the sender alone), read from MySQL first.
    * It holds the user channel the message came on (the other one's, for a local send).
    */
   private adoptPrivate(conversation: string, channelUser: string | undefined, seq: number): ConversationFeed | undefined {
@@ -206,18 +207,11 @@ export class Feeds {
     if (user === undefined || !this.devices.follows(user)) return undefined;
     const channel = userChannel(user);
     const entry = this.newEntry(conversation, new Set([channel]), this.channels.hold(channel));
-    entry.feed.startAt(seq);
+    const floor = this.options.lookBackFloor?.();
+    if (seq > 1 && floor !== undefined) entry.feed.startAtOrBefore(seq, this.options.source.firstSeqAfterId(conversation, floor, seq));
+    else entry.feed.startAt(seq);
     this.idleUnlessUsed(conversation, entry);
     return entry.feed;
-  }
-
-  /** Logs an unreadable payload (at most every 10 s, with a count); the periodic MySQL check delivers it if it was a message. */
-  private ignore(payload: Buffer): void {
-    this.undecodable += 1;
-    if (Date.now() - this.undecodableWarnedAt < 10_000) return;
-    this.options.logger.warn({ ignored: this.undecodable, head: payload.toString('latin1', 0, 8) }, 'undecodable bus payload ignored');
-    this.undecodable = 0;
-    this.undecodableWarnedAt = Date.now();
   }
 
   private entryFor(conversation: string, channels: readonly string[]): FeedEntry {
@@ -249,19 +243,9 @@ export class Feeds {
     });
     const entry: FeedEntry = { feed, channels, subscribed: held.then(() => {}) };
     this.entries.set(conversation, entry);
-    this.indexPrivate(conversation, true);
+    this.privateByUser.add(conversation);
     if (isPrivateConversation(conversation)) this.devices?.feedCreated(conversation, feed);
     return entry;
-  }
-
-  private indexPrivate(conversation: string, add: boolean): void {
-    const parsed = parseConversation(conversation);
-    if (parsed?.kind !== 'private') return;
-    for (const user of parsed.userIds) {
-      const set = this.privateByUser.get(user);
-      if (add) this.privateByUser.set(user, (set ?? new Set<string>()).add(conversation));
-      else if (set?.delete(conversation) && set.size === 0) this.privateByUser.delete(user);
-    }
   }
 
   private async drop(conversation: string, failed = false): Promise<void> {
@@ -273,18 +257,9 @@ export class Feeds {
       return;
     }
     this.entries.delete(conversation);
-    this.indexPrivate(conversation, false);
+    this.privateByUser.remove(conversation);
     clearTimeout(entry.idleTimer);
     entry.feed.close();
     await Promise.all([...entry.channels].map((channel) => this.channels.release(channel)));
   }
-}
-
-/**
- * The channels a Part 1 socket's feed holds: the conversation's room channel (its transient
- * frames: presence, file progress) and, in a private chat, the user's own channel, where its
- * stored messages travel (see Publisher).
- */
-export function part1Channels(conversation: string, userId: string): string[] {
-  return isPrivateConversation(conversation) ? [roomChannel(conversation), userChannel(userId)] : [roomChannel(conversation)];
 }

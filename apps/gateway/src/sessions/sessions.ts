@@ -10,7 +10,8 @@ import { Connection, ConnectionSocket, type ConnectionLimits, type SessionInfo }
 import { ConnectionRegistry } from '../connections/connection-registry.ts';
 import { preparedFramesSupported } from '../connections/prepared-frame.ts';
 import { errorFields } from '../error-fields.ts';
-import { part1Channels, type Feeds } from '../fanout/feeds.ts';
+import { part1Channels } from '../fanout/channels.ts';
+import type { Feeds } from '../fanout/feeds.ts';
 import type { PresenceAnnouncer } from '../fanout/presence-announcer.ts';
 import type { GatewayMetrics } from '../http/metrics.ts';
 import { admitFrame } from '../messages/admit-frame.ts';

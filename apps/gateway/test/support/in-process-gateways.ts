@@ -83,7 +83,7 @@ export interface InProcessCluster {
 let userCounter = 0;
 
 export async function startInProcessCluster(
-  options: { gateways?: number; settings?: GatewaySettings; feedIdleMs?: number } = {},
+  options: { gateways?: number; settings?: GatewaySettings; feedIdleMs?: number; tailCheckMs?: number } = {},
 ): Promise<InProcessCluster> {
   const database = await createTestDatabase();
   const config = loadConfig({
@@ -125,6 +125,7 @@ export async function startInProcessCluster(
       revocations,
       metrics,
       feedIdleMs: options.feedIdleMs,
+      tailCheckMs: options.tailCheckMs,
     });
     await gateway.start();
     gateway.server.listen(0, '127.0.0.1');
