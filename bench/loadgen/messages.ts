@@ -23,6 +23,11 @@ export interface ClientSpec {
    */
   conversations?: string[];
   conversationRooms?: number[];
+  /**
+   * `chat` only: the newest id the client already has in each of `conversations` (0 for none), as
+   * a client that loaded its inbox knows them: a resume asks only for what came after.
+   */
+  conversationLastIds?: number[];
 }
 
 /** `chat` only: the inbox mix each worker sends besides its messages. */

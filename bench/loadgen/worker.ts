@@ -146,7 +146,7 @@ function newState(spec: ClientSpec): ClientState {
     failoverIndex: 0,
     reconnectAttempts: 0,
     welcomedOnce: false,
-    convLastId: new Array<number>(n).fill(0),
+    convLastId: spec.conversationLastIds?.slice(0, n) ?? new Array<number>(n).fill(0),
     convSeq: new Array<number>(n).fill(0),
   };
 }
@@ -262,7 +262,12 @@ function onImFrame(state: ClientState, data: Buffer): void {
   }
   if (data.subarray(0, SYSTEM_PREFIX.length).equals(SYSTEM_PREFIX)) {
     const frame = JSON.parse(data.toString('utf8')) as { code?: number };
-    if (frame.code === 0) {
+    if (frame.code === 1500 && protocol === 'chat') {
+      // The resume failed as a whole (the gateway's MySQL did not answer): send it again, as the SDK does.
+      countError(data);
+      const ws = state.ws;
+      setTimeout(() => ws && state.ws === ws && ws.readyState === ws.OPEN && ws.send(resumeFrame(state)), 500 + Math.random() * 1000);
+    } else if (frame.code === 0) {
       const wake = state.onWelcome;
       state.onWelcome = undefined;
       if (state.welcomedOnce && reconnectMode) {

@@ -139,6 +139,17 @@ export async function insertHistory(databaseUrl: string, users: BenchUser[], lay
   }
 }
 
+/** The newest message id of every conversation with messages. */
+export async function conversationHeads(databaseUrl: string): Promise<Map<string, number>> {
+  const conn = await createConnection(poolConfigFromUrl(databaseUrl));
+  try {
+    const rows: Array<{ conversation: string; id: bigint | number }> = await conn.query('SELECT conversation, MAX(id) AS id FROM chat_messages GROUP BY conversation');
+    return new Map(rows.map((row) => [row.conversation, Number(row.id)]));
+  } finally {
+    await conn.end();
+  }
+}
+
 /**
  * Deliveries the stored messages of a step owe: per conversation, its stored bench messages of
  * that step × its members. A message sent on a socket that died before the gateway stored it

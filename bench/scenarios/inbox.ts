@@ -5,7 +5,7 @@ import { round, sampleProcess } from '../metrics/proc-stats.ts';
 import { createUsers, part2Url, type BenchUser } from '../users.ts';
 import { numberOption, openCluster, type Scenario } from './context.ts';
 import { runFanout } from './fanout.ts';
-import { insertHistory, insertInbox, inboxLayout, storedExpectations } from './inbox-data.ts';
+import { conversationHeads, insertHistory, insertInbox, inboxLayout, storedExpectations } from './inbox-data.ts';
 
 /**
  * Part 2's inbox: every user on one `ws /api/chat` socket (two gateways), each in 10 rooms of 50
@@ -50,6 +50,8 @@ export const inbox: Scenario = {
         ctx.log(`  ours: inserting ${p.messages} old messages`);
         await insertHistory(cluster.databaseUrl, users, layout, p.messages);
       }
+      // Each client knows where its conversations stand, as one that loaded its inbox does.
+      const heads = await conversationHeads(cluster.databaseUrl);
       const [victim, survivor] = cluster.gatewayUrls as [string, string];
       const specs: ClientSpec[] = users.map((u, i) => ({
         id: i,
@@ -58,6 +60,7 @@ export const inbox: Scenario = {
         failover: [part2Url(survivor, u)],
         conversations: layout.byUser[i]!.map((c) => layout.conversations[c]!),
         conversationRooms: layout.byUser[i]!,
+        conversationLastIds: layout.byUser[i]!.map((c) => heads.get(layout.conversations[c]!) ?? 0),
       }));
       const gateways = cluster.processes().filter((x) => x.name.startsWith('gw'));
       const rssBefore = gateways.reduce((a, g) => a + (sampleProcess(g.pid)?.rssKiB ?? 0), 0);

@@ -136,7 +136,7 @@ function buildParts(deps: GatewayDeps, isDraining: () => boolean): Parts {
   const { config, logger, reader, broker, presence, metrics } = deps;
   const settings = config.gateway;
   // Rooms, memberships, read cursors and private-chat rows, each call with its deadline (mysql.deadline_ms).
-  const sql = createSqlRunner({ url: config.mysql.url, connectionLimit: 2, deadlineMs: config.mysql.deadline_ms });
+  const sql = createSqlRunner({ url: config.mysql.url, connectionLimit: config.mysql.gateway_membership_connections, deadlineMs: config.mysql.deadline_ms });
   const tailCheck = new TailCheck(reader);
   const feeds = new Feeds({
     broker, source: reader, logger,

@@ -69,6 +69,20 @@ describe('ChatSocket on /api/chat (Part 2)', { timeout: 60_000 }, () => {
     );
   });
 
+  it('a resume that failed as a whole (1500, no conversation) is sent again on the same socket until caught up', async () => {
+    const me = 'fffffffff2';
+    const privateChat = pair(me, 'bbbbbbbbb2');
+    server.post(privateChat, 'bbbbbbbbb2', 'waiting for me');
+    server.failingResumes = 2;
+    const socket = open(me, { [privateChat]: 0 });
+    const seen = record(socket);
+    await socket.connect();
+    const resumes = server.received.filter((r) => r.userId === me && r.frame.msg_type === 10);
+    assert.equal(resumes.length, 3);
+    assert.deepEqual(seen.messages.map((m) => m.content), ['waiting for me']);
+    assert.equal(seen.states.filter((s) => s.state === 'reconnecting').length, 0);
+  });
+
   it('sends to a named conversation and is acked by the echo; refuses a send without one', async () => {
     const socket = open('ccccccccc2');
     await socket.connect();

@@ -89,6 +89,8 @@ export const settingsSchema = z.object({
     gateway_writer_connections: positiveInt,
     /** Each gateway's chat reader pool: catch-up pages, gap fills, user lookups, files, readiness. */
     gateway_reader_connections: positiveInt,
+    /** Each gateway's pool for `/api/chat` sockets' rooms, resume checks, read cursors and private-chat rows. */
+    gateway_membership_connections: positiveInt,
   }),
   redis: z
     .object({

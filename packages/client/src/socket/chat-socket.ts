@@ -18,6 +18,7 @@ import {
   type TypingFrame,
 } from './frames.ts';
 import { Outbox, type OutboxEntry } from './outbox.ts';
+import { ResumeRetry } from './resume-retry.ts';
 import { OPEN, platformWebSocket, type WebSocketLike } from './web-socket.ts';
 
 export type * from './chat-socket-types.ts';
@@ -38,6 +39,7 @@ const FAILED_HANDSHAKES_BEFORE_TOKEN_CHECK = 2;
 export class ChatSocket extends Emitter<ChatSocketEvents> {
   private readonly options: ChatSocketOptions;
   private readonly random: () => number;
+  private readonly resumeRetry: ResumeRetry;
   private readonly outbox: Outbox;
   /** Part 1: key '' (one conversation per socket). Part 2: by conversation. */
   private readonly lastIds = new Map<string, number>();
@@ -66,6 +68,7 @@ export class ChatSocket extends Emitter<ChatSocketEvents> {
     }
     this.options = options;
     this.random = options.random ?? Math.random;
+    this.resumeRetry = new ResumeRetry(options.reconnect || {}, this.random);
     this.outbox = new Outbox({ maxFrameBytes: options.maxFrameBytes ?? 16_384, maxSendAttempts: options.maxSendAttempts ?? 8, random: this.random });
     if (options.endpoint.kind !== 'chat' && options.lastId !== undefined) this.lastIds.set('', options.lastId);
     for (const [conversation, id] of Object.entries(options.lastIds ?? {})) this.lastIds.set(conversation, id);
@@ -114,6 +117,7 @@ export class ChatSocket extends Emitter<ChatSocketEvents> {
   close(): void {
     this.closedByUser = true;
     this.clearReconnect();
+    this.resumeRetry.reset();
     const ws = this.ws;
     if (ws) {
       this.detach(ws);
@@ -234,9 +238,11 @@ export class ChatSocket extends Emitter<ChatSocketEvents> {
     this.opened = true;
     this.failedHandshakes = 0;
     // Part 2: ask for everything after what we have; the caught-up notice is the welcome.
-    if (this.options.endpoint.kind === 'chat') {
-      ws.send(JSON.stringify({ msg_type: MsgType.Resume, conversations: Object.fromEntries(this.lastIds) }));
-    }
+    if (this.options.endpoint.kind === 'chat') this.sendResume(ws);
+  }
+
+  private sendResume(ws: WebSocketLike): void {
+    ws.send(JSON.stringify({ msg_type: MsgType.Resume, conversations: Object.fromEntries(this.lastIds) }));
   }
 
   private onData(ws: WebSocketLike, data: unknown): void {
@@ -281,6 +287,12 @@ export class ChatSocket extends Emitter<ChatSocketEvents> {
       this.emit('error', frame);
       return;
     }
+    if (!this.welcomed && this.options.endpoint.kind === 'chat' && ResumeRetry.failed(frame)) {
+      const ws = this.ws;
+      this.resumeRetry.schedule(() => ws && ws === this.ws && !this.welcomed && this.sendResume(ws));
+      this.emit('error', frame);
+      return;
+    }
     if (!this.welcomed && frame.code === ErrorCode.Ok && !frame.client_msg_id && !frame.conversation) {
       this.onWelcome(frame);
       return;
@@ -290,6 +302,7 @@ export class ChatSocket extends Emitter<ChatSocketEvents> {
 
   private onWelcome(frame: SystemFrame): void {
     this.welcomed = true;
+    this.resumeRetry.reset();
     this.everWelcomed = true;
     this.attempt = 0;
     this.setState({ state: 'open' });
@@ -323,6 +336,7 @@ export class ChatSocket extends Emitter<ChatSocketEvents> {
     if (ws !== this.ws) return;
     this.detach(ws);
     this.ws = undefined;
+    this.resumeRetry.reset();
     const wasOpened = this.opened;
     this.welcomed = false;
     this.stopAckTimer();

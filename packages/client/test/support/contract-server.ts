@@ -55,6 +55,8 @@ export class ContractServer {
   /** Every frame clients sent, parsed, with the user who sent it. */
   readonly received: { userId: string; frame: any }[] = [];
   behaviour: Behaviour = 'normal';
+  /** How many of the next resume frames fail as a whole (1500, no conversation), as a gateway whose MySQL does not answer. */
+  failingResumes = 0;
   /** Status to refuse upgrades with (e.g. 401), or undefined to accept. */
   refuseWith: number | undefined;
   /** Paths this server does not serve, refused 404 (a Part 1 server has no `/api/chat`). */
@@ -185,6 +187,11 @@ export class ContractServer {
 
   private handle(session: Session, frame: any): void {
     if (frame.msg_type === 10) {
+      if (this.failingResumes > 0) {
+        this.failingResumes -= 1;
+        this.sendJson(session.ws, { msg_type: 1, code: 1500, content: '服务暂时不可用，请稍后再试', date: now() });
+        return;
+      }
       for (const [conversation, lastId] of Object.entries(frame.conversations ?? {})) {
         session.conversations.add(conversation);
         for (const m of this.after(conversation, Number(lastId))) this.sendTo(session, m);
