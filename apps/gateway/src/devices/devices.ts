@@ -6,7 +6,8 @@ import { isRoomConversation, parseConversation, type FileUrlSigner } from '@im/p
 import type { Connection } from '../connections/connection.ts';
 import { prepareTextFrame } from '../connections/prepared-frame.ts';
 import type { ConversationFeed } from '../fanout/conversation-feed.ts';
-import type { DeviceHooks, Feeds } from '../fanout/feeds.ts';
+import type { DeviceHooks } from '../fanout/device-hooks.ts';
+import type { Feeds } from '../fanout/feeds.ts';
 import { membershipChange } from './membership-change.ts';
 import { Subscription } from './subscription.ts';
 

@@ -4,21 +4,12 @@ import type { Logger } from '@im/logger';
 import { isPrivateConversation, parseConversation } from '@im/protocol';
 import { errorFields } from '../error-fields.ts';
 import { Channels } from './channels.ts';
+import type { DeviceHooks } from './device-hooks.ts';
 import { PrivateFeedIndex } from './private-feed-index.ts';
 import { UndecodablePayloads } from './undecodable-payloads.ts';
 import { HeadBatcher } from './head-batcher.ts';
 import { ConversationFeed, type ConversationFeedOptions, type FeedRecipient } from './conversation-feed.ts';
 import { skippedUserOf } from './skipped-user.ts';
-
-/** What the `/api/chat` sockets of this gateway (see devices/) need to hear from the feeds. */
-export interface DeviceHooks {
-  /** Whether `userId` has an `/api/chat` socket here (a private message to them makes a feed). */
-  follows(userId: string): boolean;
-  /** A feed was just made, before any delivery: the participants' `/api/chat` sockets join it now. */
-  feedCreated(conversation: string, feed: ConversationFeed): void;
-  /** A transient frame on a user's channel (room event, typing, receipt): for that user's sockets. */
-  userTransient(userId: string, conversation: string, frame: Buffer): void;
-}
 
 export interface FeedsOptions {
   broker: Broker;
