@@ -5,6 +5,7 @@ import { ImClient } from '@im/client';
 import { createDb, type Db } from '@im/db';
 import { privateConversation, roomConversation } from '@im/protocol';
 import { startCluster, signUpWith, type TestCluster } from '../support/cluster.ts';
+import { writeSettingsFile } from '../support/settings-file.ts';
 import { ChatClient } from '../support/chat-client.ts';
 import { chatClientFrameProblem } from '../support/frame-check.ts';
 
@@ -17,14 +18,18 @@ describe('/api/chat client frames schema against the gateway', () => {
   let db: Db;
   let client: ChatClient;
 
+  // Frames go out as fast as the gateway answers them: the rate limit (1007) must not answer instead.
+  const settings = writeSettingsFile({ gateway: { messages_per_second: 1_000 } });
+
   before(async () => {
-    cluster = await startCluster({ gateways: 1 });
+    cluster = await startCluster({ gateways: 1, env: { IM_CONFIG: settings.path } });
     db = createDb({ url: cluster.database.url, connectionLimit: 2 });
   });
   after(async () => {
     await client?.close();
     await db?.$disconnect();
     await cluster?.stop();
+    settings.remove();
   });
 
   let markers = 0;
