@@ -83,6 +83,24 @@ describe('ChatSocket on /api/chat (Part 2)', { timeout: 60_000 }, () => {
     assert.equal(seen.states.filter((s) => s.state === 'reconnecting').length, 0);
   });
 
+  it('a conversation whose catch-up failed (1500 naming it) is resumed again on its own until it comes', async () => {
+    const me = 'ggggggggg2';
+    const slow = pair(me, 'bbbbbbbbb2');
+    const fine = pair(me, 'ccccccccc2');
+    server.post(slow, 'bbbbbbbbb2', 'missed while away');
+    server.post(fine, 'ccccccccc2', 'caught up at once');
+    server.failingCatchUps.set(slow, 2);
+    const socket = open(me, { [slow]: 0, [fine]: 0 });
+    const seen = record(socket);
+    await socket.connect();
+    assert.deepEqual(seen.messages.map((m) => m.content), ['caught up at once']);
+    const missed = await nextEvent(socket, 'message');
+    assert.equal(missed[0].content, 'missed while away');
+    const resumes = server.received.filter((r) => r.userId === me && r.frame.msg_type === 10).map((r) => r.frame.conversations);
+    assert.deepEqual(resumes, [{ [slow]: 0, [fine]: 0 }, { [slow]: 0 }, { [slow]: 0 }]);
+    assert.equal(seen.states.filter((s) => s.state === 'reconnecting').length, 0);
+  });
+
   it('sends to a named conversation and is acked by the echo; refuses a send without one', async () => {
     const socket = open('ccccccccc2');
     await socket.connect();

@@ -18,7 +18,7 @@ import {
   type TypingFrame,
 } from './frames.ts';
 import { Outbox, type OutboxEntry } from './outbox.ts';
-import { ResumeRetry } from './resume-retry.ts';
+import { ConversationRetry, ResumeRetry } from './resume-retry.ts';
 import { OPEN, platformWebSocket, type WebSocketLike } from './web-socket.ts';
 
 export type * from './chat-socket-types.ts';
@@ -40,6 +40,7 @@ export class ChatSocket extends Emitter<ChatSocketEvents> {
   private readonly options: ChatSocketOptions;
   private readonly random: () => number;
   private readonly resumeRetry: ResumeRetry;
+  private readonly conversationRetry: ConversationRetry;
   private readonly outbox: Outbox;
   /** Part 1: key '' (one conversation per socket). Part 2: by conversation. */
   private readonly lastIds = new Map<string, number>();
@@ -69,6 +70,7 @@ export class ChatSocket extends Emitter<ChatSocketEvents> {
     this.options = options;
     this.random = options.random ?? Math.random;
     this.resumeRetry = new ResumeRetry(options.reconnect || {}, this.random);
+    this.conversationRetry = new ConversationRetry(options.reconnect || {}, this.random);
     this.outbox = new Outbox({ maxFrameBytes: options.maxFrameBytes ?? 16_384, maxSendAttempts: options.maxSendAttempts ?? 8, random: this.random });
     if (options.endpoint.kind !== 'chat' && options.lastId !== undefined) this.lastIds.set('', options.lastId);
     for (const [conversation, id] of Object.entries(options.lastIds ?? {})) this.lastIds.set(conversation, id);
@@ -118,6 +120,7 @@ export class ChatSocket extends Emitter<ChatSocketEvents> {
     this.closedByUser = true;
     this.clearReconnect();
     this.resumeRetry.reset();
+    this.conversationRetry.reset();
     const ws = this.ws;
     if (ws) {
       this.detach(ws);
@@ -241,8 +244,9 @@ export class ChatSocket extends Emitter<ChatSocketEvents> {
     if (this.options.endpoint.kind === 'chat') this.sendResume(ws);
   }
 
-  private sendResume(ws: WebSocketLike): void {
-    ws.send(JSON.stringify({ msg_type: MsgType.Resume, conversations: Object.fromEntries(this.lastIds) }));
+  private sendResume(ws: WebSocketLike, only?: string[]): void {
+    const conversations = only ? only.map((c) => [c, this.lastIds.get(c) ?? 0]) : [...this.lastIds];
+    ws.send(JSON.stringify({ msg_type: MsgType.Resume, conversations: Object.fromEntries(conversations) }));
   }
 
   private onData(ws: WebSocketLike, data: unknown): void {
@@ -287,6 +291,13 @@ export class ChatSocket extends Emitter<ChatSocketEvents> {
       this.emit('error', frame);
       return;
     }
+    const failedConversation = this.options.endpoint.kind === 'chat' ? ConversationRetry.failedConversation(frame) : undefined;
+    if (failedConversation !== undefined && this.lastIds.has(failedConversation)) {
+      const ws = this.ws;
+      this.conversationRetry.add(failedConversation, (conversations) => ws && ws === this.ws && this.sendResume(ws, conversations));
+      this.emit('error', frame);
+      return;
+    }
     if (!this.welcomed && this.options.endpoint.kind === 'chat' && ResumeRetry.failed(frame)) {
       const ws = this.ws;
       this.resumeRetry.schedule(() => ws && ws === this.ws && !this.welcomed && this.sendResume(ws));
@@ -297,6 +308,7 @@ export class ChatSocket extends Emitter<ChatSocketEvents> {
       this.onWelcome(frame);
       return;
     }
+    if (frame.code === ErrorCode.Ok && !frame.client_msg_id && !frame.conversation) this.conversationRetry.caughtUp();
     this.emit(frame.code === ErrorCode.Ok ? 'notice' : 'error', frame);
   }
 
@@ -337,6 +349,7 @@ export class ChatSocket extends Emitter<ChatSocketEvents> {
     this.detach(ws);
     this.ws = undefined;
     this.resumeRetry.reset();
+    this.conversationRetry.reset();
     const wasOpened = this.opened;
     this.welcomed = false;
     this.stopAckTimer();

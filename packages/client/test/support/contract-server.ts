@@ -57,6 +57,8 @@ export class ContractServer {
   behaviour: Behaviour = 'normal';
   /** How many of the next resume frames fail as a whole (1500, no conversation), as a gateway whose MySQL does not answer. */
   failingResumes = 0;
+  /** Per conversation, how many of its next catch-ups fail (1500 naming it; it goes live and the resume goes on). */
+  readonly failingCatchUps = new Map<string, number>();
   /** Status to refuse upgrades with (e.g. 401), or undefined to accept. */
   refuseWith: number | undefined;
   /** Paths this server does not serve, refused 404 (a Part 1 server has no `/api/chat`). */
@@ -194,6 +196,12 @@ export class ContractServer {
       }
       for (const [conversation, lastId] of Object.entries(frame.conversations ?? {})) {
         session.conversations.add(conversation);
+        const failures = this.failingCatchUps.get(conversation) ?? 0;
+        if (failures > 0) {
+          this.failingCatchUps.set(conversation, failures - 1);
+          this.sendJson(session.ws, { conversation, msg_type: 1, code: 1500, content: '会话同步失败，请稍后重新同步', date: now() });
+          continue;
+        }
         for (const m of this.after(conversation, Number(lastId))) this.sendTo(session, m);
       }
       this.sendJson(session.ws, { msg_type: 1, code: 0, content: 'caught up', date: now() });
