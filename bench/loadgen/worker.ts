@@ -27,6 +27,8 @@ interface ClientState {
   /** `chat`: per conversation (index in spec.conversations), the highest message id seen and our seq. */
   convLastId: number[];
   convSeq: number[];
+  /** `chat`: conversations whose catch-up failed (1500 naming them), to resume again, as the SDK does. */
+  retrying?: Set<string>;
 }
 
 interface StepState extends StepPlan {
@@ -270,11 +272,13 @@ function onImFrame(state: ClientState, data: Buffer): void {
     } else if (frame.code === 0) {
       const wake = state.onWelcome;
       state.onWelcome = undefined;
-      if (state.welcomedOnce && reconnectMode) {
-        reconnected += 1;
+      if (state.welcomedOnce && reconnectMode && (wake || state.retrying)) {
+        // Back and caught up: the reconnect's resume, or the last retry of a conversation it failed.
+        if (wake) reconnected += 1;
         lastWelcomeMs = Math.max(lastWelcomeMs, nowMs());
         state.open = true;
       }
+      if (state.retrying?.size === 0) state.retrying = undefined;
       state.welcomedOnce = true;
       wake?.();
     } else countError(data);
@@ -308,11 +312,30 @@ function onChatFrame(state: ClientState, data: Buffer): void {
     }
     if (data.indexOf(TYPING_MARK) > 0) typingReceived += 1;
     else if (data.indexOf(RECEIPT_MARK) > 0) receiptsReceived += 1;
-    else if (data.indexOf('"msg_type":1,') > 0) countError(data);
+    else if (data.indexOf('"msg_type":1,') > 0) onConversationError(state, data);
     else otherFrames += 1;
     return;
   }
   onImFrame(state, data);
+}
+
+/** A conversation's catch-up failed (1500 naming it; it went live without what it missed): resume it again after a pause. */
+function onConversationError(state: ClientState, data: Buffer): void {
+  const frame = JSON.parse(data.toString('utf8')) as { code?: number; conversation: string };
+  countError(data);
+  if (frame.code !== 1500) return;
+  const first = !state.retrying?.size;
+  (state.retrying ??= new Set()).add(frame.conversation);
+  if (!first) return;
+  const ws = state.ws;
+  setTimeout(() => {
+    const names = [...(state.retrying ?? [])];
+    state.retrying?.clear();
+    if (!ws || state.ws !== ws || ws.readyState !== ws.OPEN || names.length === 0) return;
+    const conversations: Record<string, number> = {};
+    for (const name of names) conversations[name] = state.convLastId[state.spec.conversations!.indexOf(name)] ?? 0;
+    ws.send(JSON.stringify({ msg_type: 10, conversations }));
+  }, 500 + Math.random() * 1000);
 }
 
 function countError(data: Buffer): void {
