@@ -125,6 +125,8 @@ export interface WorkerStats {
   /** `chat`: typing (8) and read-receipt (9) frames received. */
   typingReceived: number;
   receiptsReceived: number;
+  /** `chat`: per step, new (not duplicate) bench messages received per conversation: where a shortfall is. */
+  deliveredByConversation?: Array<Record<string, number>>;
   /** Loop lag since the last collect, outside steps (idle holding). */
   idleLoopLagP99: number;
   idleLoopLagMax: number;

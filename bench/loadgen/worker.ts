@@ -41,6 +41,8 @@ interface StepState extends StepPlan {
   sendLag: LatencyHistogram;
   loopLagP99: number;
   loopLagMax: number;
+  /** `chat`: new deliveries per conversation. */
+  byConversation: Map<string, number>;
 }
 
 let epoch = 0n;
@@ -308,7 +310,7 @@ function onChatFrame(state: ClientState, data: Buffer): void {
       const id = readFrameId(data);
       if (index >= 0 && id > state.convLastId[index]!) state.convLastId[index] = id;
       const tag = readTag(data, at + 3);
-      if (tag) return onBench(state, tag);
+      if (tag) return onBench(state, tag, conversation);
     }
     if (data.indexOf(TYPING_MARK) > 0) typingReceived += 1;
     else if (data.indexOf(RECEIPT_MARK) > 0) receiptsReceived += 1;
@@ -344,7 +346,7 @@ function countError(data: Buffer): void {
   errorFrames[key] = (errorFrames[key] ?? 0) + 1;
 }
 
-function onBench(state: ClientState, tag: BenchTag): void {
+function onBench(state: ClientState, tag: BenchTag, conversation?: string): void {
   received += 1;
   const step = steps[tag.step];
   if (!step) return;
@@ -355,6 +357,7 @@ function onBench(state: ClientState, tag: BenchTag): void {
     return;
   }
   state.lastSeq.set(tag.sender, tag.seq);
+  if (conversation !== undefined) step.byConversation.set(conversation, (step.byConversation.get(conversation) ?? 0) + 1);
   const sendAtMs = tag.sendAtUs / 1000;
   if (sendAtMs >= step.startMs + step.warmupMs) step.latency.recordMs(nowMs() - sendAtMs);
 }
@@ -412,6 +415,7 @@ function run(plans: StepPlan[], senderIds: number[], payloadBytes: number, phase
     sendLag: new LatencyHistogram(),
     loopLagP99: 0,
     loopLagMax: 0,
+    byConversation: new Map(),
   }));
   // Event-loop delay per step: reset as a step starts, read as it ends.
   for (const step of steps) {
@@ -584,6 +588,7 @@ function collect(): WorkerStats {
     readSkipped,
     typingReceived,
     receiptsReceived,
+    deliveredByConversation: protocol === 'chat' ? steps.map((s) => Object.fromEntries(s.byConversation)) : undefined,
     idleLoopLagP99,
     idleLoopLagMax,
   };

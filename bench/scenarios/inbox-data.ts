@@ -155,7 +155,11 @@ export async function conversationHeads(databaseUrl: string): Promise<Map<string
  * that step × its members. A message sent on a socket that died before the gateway stored it
  * was never accepted (a real client resends it with its client_msg_id): not a lost delivery.
  */
-export async function storedExpectations(databaseUrl: string, layout: InboxLayout, step: number): Promise<{ stored: number; expected: number }> {
+export async function storedExpectations(
+  databaseUrl: string,
+  layout: InboxLayout,
+  step: number,
+): Promise<{ stored: number; expected: number; expectedByConversation: Map<string, number> }> {
   const index = new Map(layout.conversations.map((c, i) => [c, i]));
   const conn = await createConnection(poolConfigFromUrl(databaseUrl));
   try {
@@ -165,12 +169,15 @@ export async function storedExpectations(databaseUrl: string, layout: InboxLayou
     );
     let stored = 0;
     let expected = 0;
+    const expectedByConversation = new Map<string, number>();
     for (const row of rows) {
       const n = Number(row.n);
+      const owed = n * (layout.sizes[index.get(row.conversation) ?? -1] ?? 0);
       stored += n;
-      expected += n * (layout.sizes[index.get(row.conversation) ?? -1] ?? 0);
+      expected += owed;
+      expectedByConversation.set(row.conversation, owed);
     }
-    return { stored, expected };
+    return { stored, expected, expectedByConversation };
   } finally {
     await conn.end();
   }

@@ -1,7 +1,8 @@
 import { Redis } from 'ioredis';
 import type { ClientSpec } from '../loadgen/messages.ts';
 import { LatencyHistogram } from '../metrics/histogram.ts';
-import { round, sampleProcess } from '../metrics/proc-stats.ts';
+import { sampleMemory } from '../metrics/memory.ts';
+import { round } from '../metrics/proc-stats.ts';
 import { createUsers, part2Url, type BenchUser } from '../users.ts';
 import { numberOption, openCluster, type Scenario } from './context.ts';
 import { runFanout } from './fanout.ts';
@@ -63,10 +64,13 @@ export const inbox: Scenario = {
         conversationLastIds: layout.byUser[i]!.map((c) => heads.get(layout.conversations[c]!) ?? 0),
       }));
       const gateways = cluster.processes().filter((x) => x.name.startsWith('gw'));
-      const rssBefore = gateways.reduce((a, g) => a + (sampleProcess(g.pid)?.rssKiB ?? 0), 0);
-      let rssSteady = 0;
+      const memory = () => gatewaysMemory(gateways.map((g, i) => ({ pid: g.pid, metricsUrl: `${cluster.gatewayUrls[i]}/metrics` })));
+      const memoryBefore = await memory();
+      let memoryConnected: GatewaysMemory | undefined;
+      let memorySteady: GatewaysMemory | undefined;
       const publishes = { start: 0, end: 0 };
       let killMs = 0;
+      const delivered: Array<Map<string, number>> = [new Map(), new Map()];
       const result = await runFanout({
         target: 'ours',
         protocol: 'chat',
@@ -85,9 +89,10 @@ export const inbox: Scenario = {
         reconnect: true,
         onScheduled(firstStepMs, nowMs) {
           const stepMs = p.stepSeconds * 1000;
+          void memory().then((m) => (memoryConnected = m));
           setTimeout(() => void publishCount(redis).then((n) => (publishes.start = n)), Math.max(0, firstStepMs - nowMs()));
           setTimeout(() => {
-            rssSteady = gateways.reduce((a, g) => a + (sampleProcess(g.pid)?.rssKiB ?? 0), 0);
+            void memory().then((m) => (memorySteady = m));
             void publishCount(redis).then((n) => (publishes.end = n));
           }, Math.max(0, firstStepMs + stepMs - nowMs()));
           setTimeout(() => {
@@ -116,6 +121,11 @@ export const inbox: Scenario = {
           summary.clientsOnKilledGateway = Math.ceil(p.users / 2);
           summary.reconnected = reconnected;
           summary.reconnectFailures = total((s) => s.reconnectFailures);
+          for (const s of stats) {
+            s.deliveredByConversation?.forEach((byConversation, step) => {
+              for (const [conversation, n] of Object.entries(byConversation)) delivered[step]?.set(conversation, (delivered[step]!.get(conversation) ?? 0) + n);
+            });
+          }
           summary.allBackAndCaughtUpSeconds = reconnected >= Math.ceil(p.users / 2) && killMs > 0 ? Math.round(lastWelcome - killMs) / 1000 : null;
         },
         log: ctx.log,
@@ -127,30 +137,38 @@ export const inbox: Scenario = {
       // Lost = deliveries that stored messages owe and that never came (sends the dead gateway
       // never stored are reported apart as notStored).
       const lostOfStored = (i: 0 | 1, step: typeof steady) => Math.max(0, stored[i]!.expected - step.delivered);
-      ctx.log(`  ours: GET /api/conversations × ${p.inboxRequests}`);
+      const shortfalls = [0, 1].map((i) => shortfallOf(stored[i]!.expectedByConversation, delivered[i]!));
+      for (const [i, shortfall] of shortfalls.entries()) {
+        if (shortfall.conversations > 0) ctx.log(`  ours: step ${i + 1} owed deliveries missing: ${JSON.stringify(shortfall)}`);
+      }
+      ctx.log(`  ours: GET /api/conversations × ${p.inboxRequests} (${p.inboxConcurrency} in flight), then × ${Math.ceil(p.inboxRequests / 10)} one at a time`);
       const inboxLatency = await inboxQueries(cluster.apiUrl, users, p.inboxRequests, p.inboxConcurrency);
+      const inboxSerial = await inboxQueries(cluster.apiUrl, users, Math.ceil(p.inboxRequests / 10), 1);
       Object.assign(result.summary, {
         p99Ms: steady.latency.p99,
         lost: lostOfStored(0, steady),
         lostOverKill: lostOfStored(1, storm),
         notStored: steady.sent + storm.sent - stored[0]!.stored - stored[1]!.stored,
         duplicates: steady.duplicates + storm.duplicates,
+        missingOverKill: shortfalls[1],
         serverCpuPerDeliveryUs: steady.serverCpuPerDeliveryUs,
         appCpuPerDeliveryUs: steady.appCpuPerDeliveryUs,
-        gatewayRssPerConnectionKiB: rssSteady > 0 ? round((rssSteady - rssBefore) / p.users, 2) : null,
+        ...perConnection(memoryBefore, memoryConnected, memorySteady, p.users),
         messagesSentSteady: steady.sent,
         redisPublishesSteady: publishes.end - publishes.start,
         redisPublishesPerMessage: steady.sent > 0 ? round((publishes.end - publishes.start) / steady.sent, 2) : null,
         inboxP50Ms: inboxLatency.p50,
         inboxP99Ms: inboxLatency.p99,
         inboxFailed: inboxLatency.failed,
+        inboxOneAtATimeP50Ms: inboxSerial.p50,
+        inboxOneAtATimeP99Ms: inboxSerial.p99,
       });
       return {
         parameters: { ...p, gateways: 2, rooms: layout.rooms, conversations: layout.conversations.length },
         targets: [result],
         notes: [
           'Redis is shared: INFO commandstats counts every PUBLISH on the server, also other users\' (and typing/read frames in the step).',
-          'Gateway RSS per connection: both gateways\' RSS at the end of the steady step minus before connecting, over all sockets.',
+          'Gateway RSS per connection: both gateways\' RSS at the end of the steady step minus before connecting, over all sockets; "connected": once all were connected, before the load; "net": the steady figure without what V8\'s young generation grew (at most 2 × 16 MiB per process, whatever the number of sockets).',
           'GET /api/conversations: closed loop (inbox-concurrency requests in flight), after the message steps.',
           ...(result.summary.allBackAndCaughtUpSeconds === null ? [`only ${result.summary.reconnected} of ${Math.ceil(p.users / 2)} clients came back and caught up`] : []),
         ],
@@ -190,4 +208,48 @@ async function inboxQueries(apiUrl: string, users: BenchUser[], count: number, c
   await Promise.all(Array.from({ length: concurrency }, lane));
   const s = latency.summary();
   return { p50: s.p50, p99: s.p99, failed };
+}
+
+interface GatewaysMemory {
+  /** Summed over the gateways, in MiB. */
+  rss: number;
+  young: number;
+}
+
+async function gatewaysMemory(gateways: Array<{ pid: number; metricsUrl: string }>): Promise<GatewaysMemory> {
+  const samples = await Promise.all(gateways.map((g) => sampleMemory(g.pid, g.metricsUrl)));
+  return {
+    rss: samples.reduce((a, m) => a + (m?.rss ?? 0), 0),
+    young: samples.reduce((a, m) => a + (m && Number.isFinite(m.newSpace) ? m.newSpace : 0), 0),
+  };
+}
+
+/**
+ * Gateway RSS per socket in KiB: with the steady load (everything it grew by), once connected
+ * (before any load), and the steady figure net of V8's young generation, a per-process size that
+ * traffic sets (at most 2 × 16 MiB on 64-bit Node 20), not the sockets.
+ */
+function perConnection(before: GatewaysMemory, connected: GatewaysMemory | undefined, steady: GatewaysMemory | undefined, sockets: number) {
+  const kib = (mib: number) => round((mib * 1024) / sockets, 2);
+  return {
+    gatewayRssPerConnectionKiB: steady ? kib(steady.rss - before.rss) : null,
+    gatewayRssPerConnectionConnectedKiB: connected ? kib(connected.rss - before.rss) : null,
+    gatewayRssPerConnectionNetKiB: steady ? kib(steady.rss - before.rss - (steady.young - before.young)) : null,
+  };
+}
+
+/** Owed deliveries that did not come, per conversation kind, and the worst conversations (where to look). */
+function shortfallOf(owed: Map<string, number>, delivered: Map<string, number>) {
+  let rooms = 0;
+  let privates = 0;
+  const worst: Array<[string, number]> = [];
+  for (const [conversation, n] of owed) {
+    const missing = n - (delivered.get(conversation) ?? 0);
+    if (missing <= 0) continue;
+    if (conversation.startsWith('p:')) privates += missing;
+    else rooms += missing;
+    worst.push([conversation, missing]);
+  }
+  worst.sort((a, b) => b[1] - a[1]);
+  return { conversations: worst.length, rooms, private: privates, worst: worst.slice(0, 10) };
 }
