@@ -25,6 +25,8 @@ export interface DevicesOptions {
 
 interface DeviceState {
   subscriptions: Map<string, Subscription>;
+  /** Conversations whose catch-up failed: not delivered (not even by a private feed made anew) until resumed again. */
+  suspended?: Set<string>;
   holding: boolean;
   holdTimer?: NodeJS.Timeout;
 }
@@ -108,6 +110,20 @@ export class Devices implements DeviceHooks {
     if (this.states.get(connection)?.subscriptions.get(conversation) !== subscription) this.options.feeds.leave(subscription, conversation);
   }
 
+  /** The subscription a resume asks for: a suspended conversation is the socket's again. */
+  resumed(connection: Connection, conversation: string): Subscription {
+    this.states.get(connection)?.suspended?.delete(conversation);
+    return this.subscription(connection, conversation);
+  }
+
+  /** Stops delivering a conversation to the socket until the client resumes it (its catch-up failed). */
+  suspend(connection: Connection, conversation: string): void {
+    const state = this.states.get(connection);
+    if (!state) return;
+    (state.suspended ??= new Set()).add(conversation);
+    this.drop(connection, conversation);
+  }
+
   /** Stops delivering a conversation to the socket, at once. */
   drop(connection: Connection, conversation: string): void {
     const state = this.states.get(connection);
@@ -132,7 +148,9 @@ export class Devices implements DeviceHooks {
     const parsed = parseConversation(conversation);
     if (parsed?.kind !== 'private') return;
     for (const userId of parsed.userIds) {
-      for (const connection of this.byUser.get(userId) ?? []) feed.recipients.add(this.subscription(connection, conversation));
+      for (const connection of this.byUser.get(userId) ?? []) {
+        if (!this.states.get(connection)?.suspended?.has(conversation)) feed.recipients.add(this.subscription(connection, conversation));
+      }
     }
   }
 

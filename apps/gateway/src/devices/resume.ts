@@ -33,7 +33,7 @@ export async function resume(ctx: ResumeContext, connection: Connection, convers
   }
   // Queue live frames of the listed conversations first, then let the others go.
   const resuming = listed.map(([conversation, lastId]): [Subscription, bigint] => {
-    const subscription = ctx.devices.subscription(connection, conversation.id);
+    const subscription = ctx.devices.resumed(connection, conversation.id);
     subscription.startCatchUp();
     return [subscription, lastId];
   });
@@ -46,8 +46,11 @@ export async function resume(ctx: ResumeContext, connection: Connection, convers
         await ctx.devices.join(subscription);
         await ctx.catchUp.run(subscription, lastId);
       } catch {
-        // MySQL or Redis did not answer: the conversation goes live, and the client is told to resume it again.
-        if (subscription.isCatchingUp) subscription.finishCatchUp();
+        // MySQL or Redis did not answer. Delivering the conversation live now would leave a gap
+        // the client could not see (its last id would jump past the messages it missed), so the
+        // socket stops getting it, whatever it queued is dropped, and the client is told to
+        // resume it again: from its unchanged last id, the next resume makes it whole.
+        ctx.devices.suspend(connection, subscription.room);
         sendConversationNotice(connection, ErrorCode.ServiceUnavailable, '会话同步失败，请稍后重新同步', subscription.room);
       }
     }

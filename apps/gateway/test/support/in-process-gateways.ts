@@ -83,7 +83,14 @@ export interface InProcessCluster {
 let userCounter = 0;
 
 export async function startInProcessCluster(
-  options: { gateways?: number; settings?: GatewaySettings; feedIdleMs?: number; tailCheckMs?: number } = {},
+  options: {
+    gateways?: number;
+    settings?: GatewaySettings;
+    feedIdleMs?: number;
+    tailCheckMs?: number;
+    /** Stands in for a gateway's reader (faults): gets the real one. */
+    wrapReader?: (reader: ChatReader) => ChatReader;
+  } = {},
 ): Promise<InProcessCluster> {
   const database = await createTestDatabase();
   const config = loadConfig({
@@ -117,7 +124,7 @@ export async function startInProcessCluster(
     const gateway = createGateway({
       config,
       logger: logger.child({ gateway: i }),
-      reader: gatewayReader,
+      reader: options.wrapReader ? options.wrapReader(gatewayReader) : gatewayReader,
       writer: gatewayWriter,
       broker,
       presence,
