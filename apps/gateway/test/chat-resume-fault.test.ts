@@ -2,19 +2,22 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { createSqlRunner, insertRoom, type ChatReader, type SqlRunner } from '@im/db';
-import { roomConversation } from '@im/protocol';
+import { privateConversation, roomConversation } from '@im/protocol';
 import { ChatClient } from '../../../test/support/chat-client.ts';
 import { startInProcessCluster, type InProcessCluster } from './support/in-process-gateways.ts';
 
 /**
- * A resume whose catch-up of one conversation fails (MySQL did not answer in time): that
- * conversation must not go live with a hole in it. Its live messages wait until a later resume,
- * which sends what was missed and what came meanwhile, in order.
+ * What a resume costs and how it fails. A conversation with nothing newer than the client's id
+ * reads no history page (the feed made for it starts at the conversation's head, read in a batch). A conversation whose catch-up fails (MySQL did not
+ * answer in time) must not go live with a hole in it: its live messages wait until a later
+ * resume, which sends what was missed and what came meanwhile, in order.
  */
-describe('/api/chat resume when one conversation cannot be caught up', () => {
+describe('/api/chat resume: its history reads, and one conversation that cannot be caught up', () => {
   let cluster: InProcessCluster;
   let sql: SqlRunner;
   const failing = new Set<string>();
+  /** History pages gw-1 read, by conversation. */
+  const pagesRead = new Map<string, number>();
   const clients: ChatClient[] = [];
 
   before(async () => {
@@ -23,8 +26,10 @@ describe('/api/chat resume when one conversation cannot be caught up', () => {
       new Proxy(reader, {
         get(target, name, receiver) {
           if (name !== 'framesAfterId') return Reflect.get(target, name, receiver);
-          const framesAfterId: ChatReader['framesAfterId'] = (conversation, ...rest) =>
-            failing.has(conversation) ? Promise.reject(new Error('deadline exceeded')) : target.framesAfterId(conversation, ...rest);
+          const framesAfterId: ChatReader['framesAfterId'] = (conversation, ...rest) => {
+            pagesRead.set(conversation, (pagesRead.get(conversation) ?? 0) + 1);
+            return failing.has(conversation) ? Promise.reject(new Error('deadline exceeded')) : target.framesAfterId(conversation, ...rest);
+          };
           return framesAfterId;
         },
       });
@@ -35,6 +40,27 @@ describe('/api/chat resume when one conversation cannot be caught up', () => {
     await Promise.all(clients.map((c) => c.close().catch(() => {})));
     await sql?.close();
     await cluster?.close();
+  });
+
+  it('a conversation with nothing newer than the client has reads no history page; one with something newer does', async () => {
+    const [hal, ivy, jon] = await Promise.all(['hal', 'ivy', 'jon'].map((n) => cluster.newUser(n)));
+    const current = privateConversation(hal!.userId, ivy!.userId);
+    const behind = privateConversation(hal!.userId, jon!.userId);
+    const said: Record<string, number> = {};
+    for (const [user, conversation, content] of [[ivy!, current, 'c1'], [ivy!, current, 'c2'], [jon!, behind, 'b1']] as const) {
+      const socket = await ChatClient.connect(cluster.gateways[0]!.url, { token: user.token, kind: 'chat' });
+      clients.push(socket);
+      socket.send({ conversation, msg_type: 4, content, client_msg_id: content });
+      said[content] = (await socket.next((f) => f.client_msg_id === content && f.id !== undefined)).id;
+    }
+    const halPhone = await ChatClient.connect(cluster.gateways[1]!.url, { token: hal!.token, kind: 'chat', lastIds: { [current]: said.c2!, [behind]: 0 } });
+    clients.push(halPhone);
+    assert.deepEqual(
+      halPhone.frames.filter((f) => f.id !== undefined).map((f) => f.content),
+      ['b1'],
+    );
+    assert.equal(pagesRead.get(current), undefined, 'the client had the newest message: no page read');
+    assert.ok((pagesRead.get(behind) ?? 0) >= 1);
   });
 
   it('the failed conversation gets a 1500 naming it, no live frame until resumed, then everything in order', async () => {
@@ -55,6 +81,8 @@ describe('/api/chat resume when one conversation cannot be caught up', () => {
     clients.push(fayLaptop);
     const refused = fayLaptop.frames.find((f) => f.msg_type === 1 && f.code === 1500);
     assert.equal(refused?.conversation, room);
+    const failures = await cluster.gateways[1]!.metrics.resumeFailures.get();
+    assert.ok((failures.values.find((v) => v.labels.stage === 'catch_up')?.value ?? 0) >= 1);
     await say('m4'); // live while the room cannot be caught up: held back, not delivered over the hole
     failing.delete(room);
 

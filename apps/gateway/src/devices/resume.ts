@@ -1,6 +1,7 @@
 import { visibleConversations, type Queryable } from '@im/db';
 import { ErrorCode, type ParsedConversation } from '@im/protocol';
 import type { Connection } from '../connections/connection.ts';
+import type { GatewayMetrics } from '../http/metrics.ts';
 import type { CatchUp } from '../sessions/catch-up.ts';
 import { CAUGHT_UP, sendConversationNotice } from './conversation-errors.ts';
 import type { Devices } from './devices.ts';
@@ -10,6 +11,7 @@ export interface ResumeContext {
   devices: Devices;
   sql: Queryable;
   catchUp: Pick<CatchUp, 'run'>;
+  metrics: Pick<GatewayMetrics, 'resumeFailures'>;
 }
 
 /** Conversations caught up at once for one socket: each catch-up is a few MySQL pages at most. */
@@ -26,7 +28,10 @@ const PARALLEL = 8;
  * before it opened, and a client resumes only with what it has).
  */
 export async function resume(ctx: ResumeContext, connection: Connection, conversations: Array<[ParsedConversation, bigint]>): Promise<void> {
-  const visible = await visibleConversations(ctx.sql, connection.userId, conversations.map(([conversation]) => conversation));
+  const visible = await visibleConversations(ctx.sql, connection.userId, conversations.map(([conversation]) => conversation)).catch((err: unknown) => {
+    ctx.metrics.resumeFailures.inc({ stage: 'membership' });
+    throw err;
+  });
   const listed = conversations.filter(([conversation]) => visible.has(conversation.id));
   for (const [conversation] of conversations) {
     if (!visible.has(conversation.id)) sendConversationNotice(connection, ErrorCode.NotFound, '会话不存在或你不在其中', conversation.id);
@@ -42,10 +47,13 @@ export async function resume(ctx: ResumeContext, connection: Connection, convers
   const worker = async () => {
     while (next < resuming.length && connection.isOpen) {
       const [subscription, lastId] = resuming[next++]!;
+      let stage = 'join';
       try {
         await ctx.devices.join(subscription);
+        stage = 'catch_up';
         await ctx.catchUp.run(subscription, lastId);
       } catch {
+        ctx.metrics.resumeFailures.inc({ stage });
         // MySQL or Redis did not answer. Delivering the conversation live now would leave a gap
         // the client could not see (its last id would jump past the messages it missed), so the
         // socket stops getting it, whatever it queued is dropped, and the client is told to

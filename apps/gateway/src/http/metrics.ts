@@ -48,6 +48,12 @@ export function createMetrics(gatewayId: string) {
       labelNames: ['source'],
       registers: [registry],
     }),
+    resumeFailures: new Counter({
+      name: 'im_gateway_resume_failures_total',
+      help: '/api/chat resumes answered 1500, by what did not answer in time: membership (the whole resume), join (subscribing a conversation) or catch_up (reading its history)',
+      labelNames: ['stage'],
+      registers: [registry],
+    }),
     shed: new Counter({
       name: 'im_gateway_sockets_shed_total',
       help: 'Sockets closed for reading too slowly',
