@@ -42,6 +42,10 @@ export interface GatewayDeps {
   feedIdleMs?: number;
   /** How often MySQL is checked for stored messages whose publish never arrived (tests shorten it). @default 5_000 */
   tailCheckMs?: number;
+  /** How long a new `/api/chat` socket waits for its first resume frame (tests shorten it). @default DEVICE_HOLD_MS */
+  deviceHoldMs?: number;
+  /** The rooms and memberships pool, made from `config.mysql` when absent (tests wrap it); drain closes it. */
+  sql?: SqlRunner;
 }
 
 export interface Gateway {
@@ -54,8 +58,12 @@ export interface Gateway {
 
 /** How long an out-of-order message waits for its predecessors before MySQL fills the gap. */
 const GAP_WAIT_MS = 50;
-/** How long an `/api/chat` socket's conversations wait for its first resume frame (see Devices.enter). */
-const DEVICE_HOLD_MS = 1_000;
+/**
+ * How long an `/api/chat` socket's conversations wait for its first resume frame (see
+ * Devices.enter); a resume being handled holds them until it is done. Clients send it as soon as
+ * the socket opens: this only has to cover a slow link's round trip.
+ */
+const DEVICE_HOLD_MS = 3_000;
 /** How often MySQL is checked for messages whose publish never arrived (see TailCheck). */
 const TAIL_CHECK_MS = 5_000;
 
@@ -136,7 +144,8 @@ function buildParts(deps: GatewayDeps, isDraining: () => boolean): Parts {
   const { config, logger, reader, broker, presence, metrics } = deps;
   const settings = config.gateway;
   // Rooms, memberships, read cursors and private-chat rows, each call with its deadline (mysql.deadline_ms).
-  const sql = createSqlRunner({ url: config.mysql.url, connectionLimit: config.mysql.gateway_membership_connections, deadlineMs: config.mysql.deadline_ms });
+  const sql =
+    deps.sql ?? createSqlRunner({ url: config.mysql.url, connectionLimit: config.mysql.gateway_membership_connections, deadlineMs: config.mysql.deadline_ms });
   const tailCheck = new TailCheck(reader);
   const feeds = new Feeds({
     broker, source: reader, logger,
@@ -176,7 +185,7 @@ function buildParts(deps: GatewayDeps, isDraining: () => boolean): Parts {
     presence,
     sign,
     logger,
-    holdMs: DEVICE_HOLD_MS,
+    holdMs: deps.deviceHoldMs ?? DEVICE_HOLD_MS,
     onUserPresence: (connection, online) => void peerPresence.changed(connection.user, online),
   });
   feeds.attachDevices(devices);

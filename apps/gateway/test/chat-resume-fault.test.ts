@@ -2,6 +2,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { createSqlRunner, insertRoom, type ChatReader, type SqlRunner } from '@im/db';
+import { setTimeout as delay } from 'node:timers/promises';
 import { privateConversation, roomConversation } from '@im/protocol';
 import { ChatClient } from '../../../test/support/chat-client.ts';
 import { startInProcessCluster, type InProcessCluster } from './support/in-process-gateways.ts';
@@ -16,6 +17,8 @@ describe('/api/chat resume: its history reads, and one conversation that cannot 
   let cluster: InProcessCluster;
   let sql: SqlRunner;
   const failing = new Set<string>();
+  /** While set, gw-1's resume membership checks take this long (a reconnect storm's queue). */
+  let slowMembershipMs = 0;
   /** History pages gw-1 read, by conversation. */
   const pagesRead = new Map<string, number>();
   const clients: ChatClient[] = [];
@@ -33,7 +36,18 @@ describe('/api/chat resume: its history reads, and one conversation that cannot 
           return framesAfterId;
         },
       });
-    cluster = await startInProcessCluster({ settings: { messages_per_second: 1_000 }, wrapReader });
+    const wrapSql = (sql: SqlRunner): SqlRunner =>
+      new Proxy(sql, {
+        get(target, name, receiver) {
+          if (name !== 'query') return Reflect.get(target, name, receiver);
+          const query: SqlRunner['query'] = async (statement, values) => {
+            if (slowMembershipMs > 0 && statement.includes('FROM conversation_members WHERE user_id = ? AND conversation IN')) await delay(slowMembershipMs);
+            return target.query(statement, values);
+          };
+          return query;
+        },
+      });
+    cluster = await startInProcessCluster({ settings: { messages_per_second: 1_000 }, wrapReader, wrapSql, deviceHoldMs: 200 });
     sql = createSqlRunner({ url: cluster.database.url, connectionLimit: 2 });
   });
   after(async () => {
@@ -61,6 +75,31 @@ describe('/api/chat resume: its history reads, and one conversation that cannot 
     );
     assert.equal(pagesRead.get(current), undefined, 'the client had the newest message: no page read');
     assert.ok((pagesRead.get(behind) ?? 0) >= 1);
+  });
+
+  it('a resume whose checks outlast the hold still starts where the client left off: no live frame jumps ahead', async () => {
+    const [kim, lea] = await Promise.all(['kim', 'lea'].map((n) => cluster.newUser(n)));
+    const room = roomConversation(randomBytes(6).toString('hex'));
+    await insertRoom(sql, { roomId: room.slice(2), name: 'storm', ownerId: kim!.userId, memberIds: [lea!.userId], at: new Date() });
+    const leaSocket = await ChatClient.connect(cluster.gateways[0]!.url, { token: lea!.token, kind: 'chat' });
+    clients.push(leaSocket);
+    const say = async (content: string) => {
+      leaSocket.send({ conversation: room, msg_type: 4, content, client_msg_id: content });
+      return (await leaSocket.next((f) => f.client_msg_id === content && f.id !== undefined)).id as number;
+    };
+    const firstId = await say('s1');
+    for (const content of ['s2', 's3']) await say(content);
+
+    slowMembershipMs = 1_500; // far past the 200 ms hold
+    const connecting = ChatClient.connect(cluster.gateways[1]!.url, { token: kim!.token, kind: 'chat', lastIds: { [room]: firstId } });
+    await delay(600);
+    await say('s4'); // live while the resume is still checking membership
+    const kimSocket = await connecting;
+    slowMembershipMs = 0;
+    clients.push(kimSocket);
+    await kimSocket.next((f) => f.conversation === room && f.content === 's4');
+    const delivered = kimSocket.frames.filter((f) => f.conversation === room && f.id !== undefined).map((f) => f.content);
+    assert.deepEqual(delivered, ['s2', 's3', 's4']);
   });
 
   it('the failed conversation gets a 1500 naming it, no live frame until resumed, then everything in order', async () => {

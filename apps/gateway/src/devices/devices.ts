@@ -68,12 +68,33 @@ export class Devices implements DeviceHooks {
     for (const conversation of feeds.privateFeedsOf(connection.userId)) feeds.attach(this.subscription(connection, conversation), conversation);
     const rooms = await roomConversationsOf(sql, connection.userId);
     await Promise.all(rooms.map((room) => this.join(this.subscription(connection, room))));
-    if (this.states.get(connection) === state && state.holding) {
-      state.holdTimer = setTimeout(() => this.release(connection, new Set()), this.options.holdMs);
-      state.holdTimer.unref();
-    }
     const { firstConnection } = await presence.connectUser(connection.userId);
     if (firstConnection) this.options.onUserPresence?.(connection, true);
+    // Last, so the socket's frames (queued until now) are handled before the hold can end.
+    this.holdFor(connection, this.options.holdMs);
+  }
+
+  /**
+   * A resume frame is being handled: the hold lasts until it releases the socket, however long
+   * its MySQL checks take (in a reconnect storm, longer than the hold). Were the conversations
+   * released meanwhile, their live frames would jump the client's last ids past what it missed.
+   */
+  resumeStarted(connection: Connection): void {
+    const state = this.states.get(connection);
+    if (state?.holding) clearTimeout(state.holdTimer);
+  }
+
+  /** The resume failed as a whole (the client sends it again): the hold goes on for another while. */
+  resumeFailed(connection: Connection): void {
+    this.holdFor(connection, this.options.holdMs);
+  }
+
+  private holdFor(connection: Connection, ms: number): void {
+    const state = this.states.get(connection);
+    if (!state?.holding) return;
+    clearTimeout(state.holdTimer);
+    state.holdTimer = setTimeout(() => this.release(connection, new Set()), ms);
+    state.holdTimer.unref();
   }
 
   async leave(connection: Connection): Promise<void> {

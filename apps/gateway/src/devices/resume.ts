@@ -28,8 +28,10 @@ const PARALLEL = 8;
  * before it opened, and a client resumes only with what it has).
  */
 export async function resume(ctx: ResumeContext, connection: Connection, conversations: Array<[ParsedConversation, bigint]>): Promise<void> {
+  ctx.devices.resumeStarted(connection);
   const visible = await visibleConversations(ctx.sql, connection.userId, conversations.map(([conversation]) => conversation)).catch((err: unknown) => {
     ctx.metrics.resumeFailures.inc({ stage: 'membership' });
+    ctx.devices.resumeFailed(connection);
     throw err;
   });
   const listed = conversations.filter(([conversation]) => visible.has(conversation.id));

@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { createMemoryRevocations, createTokenService, type TokenRevocations } from '@im/auth';
 import { createMemoryBroker, createMemoryHub, type Broker, type MemoryHub } from '@im/bus';
 import { loadConfig, type Config } from '@im/config';
-import { createChatReader, createDb, createMessageWriter, type ChatReader, type Db, type MessageWriter, type NewChatMessage } from '@im/db';
+import { createChatReader, createDb, createMessageWriter, createSqlRunner, type ChatReader, type Db, type MessageWriter, type NewChatMessage, type SqlRunner } from '@im/db';
 import { createLogger } from '@im/logger';
 import { createMemoryPresence, createMemoryPresenceHub } from '@im/presence';
 import { createTestDatabase, type TestDatabase } from '@im/testing';
@@ -90,6 +90,9 @@ export async function startInProcessCluster(
     tailCheckMs?: number;
     /** Stands in for a gateway's reader (faults): gets the real one. */
     wrapReader?: (reader: ChatReader) => ChatReader;
+    /** Stands in for a gateway's membership pool (faults): gets a real one. */
+    wrapSql?: (sql: SqlRunner) => SqlRunner;
+    deviceHoldMs?: number;
   } = {},
 ): Promise<InProcessCluster> {
   const database = await createTestDatabase();
@@ -133,6 +136,8 @@ export async function startInProcessCluster(
       metrics,
       feedIdleMs: options.feedIdleMs,
       tailCheckMs: options.tailCheckMs,
+      deviceHoldMs: options.deviceHoldMs,
+      sql: options.wrapSql?.(createSqlRunner({ url: database.url, connectionLimit: config.mysql.gateway_membership_connections })),
     });
     await gateway.start();
     gateway.server.listen(0, '127.0.0.1');
