@@ -64,6 +64,8 @@ const GAP_WAIT_MS = 50;
  * the socket opens: this only has to cover a slow link's round trip.
  */
 const DEVICE_HOLD_MS = 3_000;
+/** After a resume that failed as a whole: the SDK's longest reconnect backoff, so its next try finds the hold. */
+const FAILED_RESUME_HOLD_MS = 30_000;
 /** How often MySQL is checked for messages whose publish never arrived (see TailCheck). */
 const TAIL_CHECK_MS = 5_000;
 
@@ -180,12 +182,9 @@ function buildParts(deps: GatewayDeps, isDraining: () => boolean): Parts {
   const sign = createFileLinks({ secret: config.jwt.secret, ttlSeconds: config.upload.url_ttl_seconds, downloadPath }).url;
   const peerPresence = new PeerPresence({ sql, publisher, users, logger });
   const devices = new Devices({
-    feeds,
-    sql,
-    presence,
-    sign,
-    logger,
+    feeds, sql, presence, sign, logger,
     holdMs: deps.deviceHoldMs ?? DEVICE_HOLD_MS,
+    failedResumeHoldMs: FAILED_RESUME_HOLD_MS,
     onUserPresence: (connection, online) => void peerPresence.changed(connection.user, online),
   });
   feeds.attachDevices(devices);

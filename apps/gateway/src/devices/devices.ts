@@ -19,6 +19,8 @@ export interface DevicesOptions {
   logger: Logger;
   /** How long a new socket's conversations wait for its first resume frame (see `enter`). */
   holdMs: number;
+  /** How long they wait after a resume that failed as a whole, for the client to send it again. */
+  failedResumeHoldMs: number;
   /** A user's first `/api/chat` socket anywhere opened (true) or their last one closed (false). */
   onUserPresence?(connection: Connection, online: boolean): void;
 }
@@ -84,9 +86,9 @@ export class Devices implements DeviceHooks {
     if (state?.holding) clearTimeout(state.holdTimer);
   }
 
-  /** The resume failed as a whole (the client sends it again): the hold goes on for another while. */
+  /** The resume failed as a whole (the client sends it again, after its backoff): the hold goes on meanwhile. */
   resumeFailed(connection: Connection): void {
-    this.holdFor(connection, this.options.holdMs);
+    this.holdFor(connection, this.options.failedResumeHoldMs);
   }
 
   private holdFor(connection: Connection, ms: number): void {
