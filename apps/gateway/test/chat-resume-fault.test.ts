@@ -56,6 +56,20 @@ describe('/api/chat resume: its history reads, and one conversation that cannot 
     await cluster?.close();
   });
 
+  /** A room of two; the member speaks in it from gw-0, and `say` answers with the stored id. */
+  const roomWithSpeaker = async (ownerName: string, memberName: string) => {
+    const [owner, member] = await Promise.all([ownerName, memberName].map((n) => cluster.newUser(n)));
+    const room = roomConversation(randomBytes(6).toString('hex'));
+    await insertRoom(sql, { roomId: room.slice(2), name: `room of ${ownerName}`, ownerId: owner!.userId, memberIds: [member!.userId], at: new Date() });
+    const speaker = await ChatClient.connect(cluster.gateways[0]!.url, { token: member!.token, kind: 'chat' });
+    clients.push(speaker);
+    const say = async (content: string) => {
+      speaker.send({ conversation: room, msg_type: 4, content, client_msg_id: content });
+      return (await speaker.next((f) => f.client_msg_id === content && f.id !== undefined)).id as number;
+    };
+    return { owner: owner!, room, say };
+  };
+
   it('a conversation with nothing newer than the client has reads no history page; one with something newer does', async () => {
     const [hal, ivy, jon] = await Promise.all(['hal', 'ivy', 'jon'].map((n) => cluster.newUser(n)));
     const current = privateConversation(hal!.userId, ivy!.userId);
@@ -78,20 +92,12 @@ describe('/api/chat resume: its history reads, and one conversation that cannot 
   });
 
   it('a resume whose checks outlast the hold still starts where the client left off: no live frame jumps ahead', async () => {
-    const [kim, lea] = await Promise.all(['kim', 'lea'].map((n) => cluster.newUser(n)));
-    const room = roomConversation(randomBytes(6).toString('hex'));
-    await insertRoom(sql, { roomId: room.slice(2), name: 'storm', ownerId: kim!.userId, memberIds: [lea!.userId], at: new Date() });
-    const leaSocket = await ChatClient.connect(cluster.gateways[0]!.url, { token: lea!.token, kind: 'chat' });
-    clients.push(leaSocket);
-    const say = async (content: string) => {
-      leaSocket.send({ conversation: room, msg_type: 4, content, client_msg_id: content });
-      return (await leaSocket.next((f) => f.client_msg_id === content && f.id !== undefined)).id as number;
-    };
+    const { owner: kim, room, say } = await roomWithSpeaker('kim', 'lea');
     const firstId = await say('s1');
     for (const content of ['s2', 's3']) await say(content);
 
     slowMembershipMs = 1_500; // far past the 200 ms hold
-    const connecting = ChatClient.connect(cluster.gateways[1]!.url, { token: kim!.token, kind: 'chat', lastIds: { [room]: firstId } });
+    const connecting = ChatClient.connect(cluster.gateways[1]!.url, { token: kim.token, kind: 'chat', lastIds: { [room]: firstId } });
     await delay(600);
     await say('s4'); // live while the resume is still checking membership
     const kimSocket = await connecting;
@@ -103,20 +109,12 @@ describe('/api/chat resume: its history reads, and one conversation that cannot 
   });
 
   it('the failed conversation gets a 1500 naming it, no live frame until resumed, then everything in order', async () => {
-    const [fay, gus] = await Promise.all(['fay', 'gus'].map((n) => cluster.newUser(n)));
-    const room = roomConversation(randomBytes(6).toString('hex'));
-    await insertRoom(sql, { roomId: room.slice(2), name: 'fault', ownerId: fay!.userId, memberIds: [gus!.userId], at: new Date() });
-    const gusSocket = await ChatClient.connect(cluster.gateways[0]!.url, { token: gus!.token, kind: 'chat' });
-    clients.push(gusSocket);
-    const say = async (content: string) => {
-      gusSocket.send({ conversation: room, msg_type: 4, content, client_msg_id: content });
-      return (await gusSocket.next((f) => f.client_msg_id === content && f.id !== undefined)).id as number;
-    };
+    const { owner: fay, room, say } = await roomWithSpeaker('fay', 'gus');
     const firstId = await say('m1');
     for (const content of ['m2', 'm3']) await say(content);
 
     failing.add(room);
-    const fayLaptop = await ChatClient.connect(cluster.gateways[1]!.url, { token: fay!.token, kind: 'chat', lastIds: { [room]: firstId } });
+    const fayLaptop = await ChatClient.connect(cluster.gateways[1]!.url, { token: fay.token, kind: 'chat', lastIds: { [room]: firstId } });
     clients.push(fayLaptop);
     const refused = fayLaptop.frames.find((f) => f.msg_type === 1 && f.code === 1500);
     assert.equal(refused?.conversation, room);
