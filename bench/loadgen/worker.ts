@@ -321,7 +321,7 @@ function onChatFrame(state: ClientState, data: Buffer): void {
   onImFrame(state, data);
 }
 
-/** A conversation's catch-up failed (1500 naming it; it went live without what it missed): resume it again after a pause. */
+/** A conversation's catch-up failed (1500 naming it; the gateway holds it back until resumed): resume it again after a pause. */
 function onConversationError(state: ClientState, data: Buffer): void {
   const frame = JSON.parse(data.toString('utf8')) as { code?: number; conversation: string };
   countError(data);

@@ -1,8 +1,7 @@
 import { Redis } from 'ioredis';
 import type { ClientSpec } from '../loadgen/messages.ts';
 import { LatencyHistogram } from '../metrics/histogram.ts';
-import { sampleMemory } from '../metrics/memory.ts';
-import { round } from '../metrics/proc-stats.ts';
+import { round, sampleProcess } from '../metrics/proc-stats.ts';
 import { createUsers, part2Url, type BenchUser } from '../users.ts';
 import { numberOption, openCluster, type Scenario } from './context.ts';
 import { runFanout } from './fanout.ts';
@@ -64,10 +63,10 @@ export const inbox: Scenario = {
         conversationLastIds: layout.byUser[i]!.map((c) => heads.get(layout.conversations[c]!) ?? 0),
       }));
       const gateways = cluster.processes().filter((x) => x.name.startsWith('gw'));
-      const memory = () => gatewaysMemory(gateways.map((g, i) => ({ pid: g.pid, metricsUrl: `${cluster.gatewayUrls[i]}/metrics` })));
+      const memory = () => gatewaysRss(gateways.map((g) => g.pid));
       const memoryBefore = await memory();
-      let memoryConnected: GatewaysMemory | undefined;
-      let memorySteady: GatewaysMemory | undefined;
+      let memoryConnected: number | undefined;
+      let memorySteady: number | undefined;
       const publishes = { start: 0, end: 0 };
       let killMs = 0;
       const delivered: Array<Map<string, number>> = [new Map(), new Map()];
@@ -168,7 +167,7 @@ export const inbox: Scenario = {
         targets: [result],
         notes: [
           'Redis is shared: INFO commandstats counts every PUBLISH on the server, also other users\' (and typing/read frames in the step).',
-          'Gateway RSS per connection: both gateways\' RSS at the end of the steady step minus before connecting, over all sockets; "connected": once all were connected, before the load; "net": the steady figure without what V8\'s young generation grew (at most 2 × 16 MiB per process, whatever the number of sockets).',
+          'Gateway RSS per connection: both gateways\' RSS at the end of the steady step minus before connecting, over all sockets; "connected": once all were connected, before the load.',
           'GET /api/conversations: closed loop (inbox-concurrency requests in flight), after the message steps.',
           ...(result.summary.allBackAndCaughtUpSeconds === null ? [`only ${result.summary.reconnected} of ${Math.ceil(p.users / 2)} clients came back and caught up`] : []),
         ],
@@ -210,31 +209,17 @@ async function inboxQueries(apiUrl: string, users: BenchUser[], count: number, c
   return { p50: s.p50, p99: s.p99, failed };
 }
 
-interface GatewaysMemory {
-  /** Summed over the gateways, in MiB. */
-  rss: number;
-  young: number;
+/** RSS summed over the gateways, in MiB. */
+async function gatewaysRss(pids: number[]): Promise<number> {
+  return pids.reduce((a, pid) => a + (sampleProcess(pid)?.rssKiB ?? 0) / 1024, 0);
 }
 
-async function gatewaysMemory(gateways: Array<{ pid: number; metricsUrl: string }>): Promise<GatewaysMemory> {
-  const samples = await Promise.all(gateways.map((g) => sampleMemory(g.pid, g.metricsUrl)));
-  return {
-    rss: samples.reduce((a, m) => a + (m?.rss ?? 0), 0),
-    young: samples.reduce((a, m) => a + (m && Number.isFinite(m.newSpace) ? m.newSpace : 0), 0),
-  };
-}
-
-/**
- * Gateway RSS per socket in KiB: with the steady load (everything it grew by), once connected
- * (before any load), and the steady figure net of V8's young generation, a per-process size that
- * traffic sets (at most 2 × 16 MiB on 64-bit Node 20), not the sockets.
- */
-function perConnection(before: GatewaysMemory, connected: GatewaysMemory | undefined, steady: GatewaysMemory | undefined, sockets: number) {
+/** Gateway RSS per socket in KiB: with the steady load (everything it grew by), and once connected (before any load). */
+function perConnection(before: number, connected: number | undefined, steady: number | undefined, sockets: number) {
   const kib = (mib: number) => round((mib * 1024) / sockets, 2);
   return {
-    gatewayRssPerConnectionKiB: steady ? kib(steady.rss - before.rss) : null,
-    gatewayRssPerConnectionConnectedKiB: connected ? kib(connected.rss - before.rss) : null,
-    gatewayRssPerConnectionNetKiB: steady ? kib(steady.rss - before.rss - (steady.young - before.young)) : null,
+    gatewayRssPerConnectionKiB: steady === undefined ? null : kib(steady - before),
+    gatewayRssPerConnectionConnectedKiB: connected === undefined ? null : kib(connected - before),
   };
 }
 
