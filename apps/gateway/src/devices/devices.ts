@@ -118,9 +118,12 @@ export class Devices implements DeviceHooks {
     const state = this.states.get(connection);
     let subscription = state?.subscriptions.get(conversation);
     if (subscription) return subscription;
-    subscription = new Subscription(connection, conversation, this.options.sign);
+    // The feed's copy of the name, when there is one: each socket's frames bring their own copy,
+    // and a socket in 20 conversations would keep 20 more strings.
+    const name = this.options.feeds.feed(conversation)?.conversation ?? conversation;
+    subscription = new Subscription(connection, name, this.options.sign);
     if (!state || state.holding) subscription.startCatchUp();
-    state?.subscriptions.set(conversation, subscription);
+    state?.subscriptions.set(name, subscription);
     return subscription;
   }
 

@@ -2,6 +2,8 @@ import { roomChannel, userChannel, type Broker, type MessageHandler } from '@im/
 import { isPrivateConversation } from '@im/protocol';
 
 interface ChannelEntry {
+  /** The channel's name: the one copy the feeds holding it keep too. */
+  name: string;
   /** Feeds and users holding this channel: the last one to let go unsubscribes it. */
   holders: number;
   subscribed: Promise<void>;
@@ -26,7 +28,7 @@ export class Channels {
     let entry = this.entries.get(channel);
     if (!entry) {
       const handler = this.handlerFor(channel);
-      const created: ChannelEntry = { holders: 0, handler, subscribed: this.broker.subscribe(channel, handler) };
+      const created: ChannelEntry = { name: channel, holders: 0, handler, subscribed: this.broker.subscribe(channel, handler) };
       created.subscribed.catch(() => {
         if (this.entries.get(channel) === created) this.entries.delete(channel);
       });
@@ -34,6 +36,14 @@ export class Channels {
     }
     entry.holders += 1;
     return entry.subscribed;
+  }
+
+  /**
+   * The copy of a held channel's name kept here, for holders that keep the name as long (a user
+   * channel's name is made anew for each of their sockets' conversations).
+   */
+  shared(channel: string): string {
+    return this.entries.get(channel)?.name ?? channel;
   }
 
   async release(channel: string): Promise<void> {

@@ -15,10 +15,14 @@ export interface FeedRecipient {
   deliverTransient(frame: PreparedFrame): boolean;
 }
 
+/**
+ * What every feed of a gateway shares: one object, so a feed costs no options or closures of its
+ * own (a gateway holds a feed per private chat of its users, tens of thousands of them).
+ */
 export interface ConversationFeedOptions {
   /** How long an out-of-order frame waits for the ones before it before history fills the gap. */
   gapWaitMs: number;
-  onError(err: unknown): void;
+  onError(err: unknown, conversation: string): void;
   /** Called once per frame delivered to local sockets, with how many sockets got it. */
   onDelivered?(recipients: number): void;
   /** Keeps each conversation's newest frames for catch-up (see RecentFrames); none when absent or 0 bytes. */
@@ -33,6 +37,7 @@ interface Waiting {
 }
 
 const FILL_PAGE = 500;
+const STARTED: Promise<void> = Promise.resolve();
 
 /**
  * Delivers one conversation's messages to this gateway's sockets in stored order. Messages come
@@ -50,8 +55,9 @@ export class ConversationFeed {
   private lastId: number | undefined;
   /** The newest delivered frames, from this feed's first delivery on (see RecentFrames). */
   private recent: RecentFrames | undefined;
-  private early: Waiting[] = [];
-  private readonly held = new Map<number, Waiting>();
+  // Made on first use: most feeds never see a message out of order.
+  private early: Waiting[] | undefined;
+  private held: Map<number, Waiting> | undefined;
   private gapTimer: NodeJS.Timeout | undefined;
   private filling: Promise<void> | undefined;
   private ready: Promise<void> | undefined;
@@ -77,7 +83,7 @@ export class ConversationFeed {
    */
   startAt(seq: number): void {
     if (this.ready) return;
-    this.ready = Promise.resolve();
+    this.ready = STARTED;
     this.begin(seq);
   }
 
@@ -96,26 +102,28 @@ export class ConversationFeed {
   private begin(seq: number): void {
     this.nextSeq = seq;
     const early = this.early;
-    this.early = [];
-    for (const message of early) this.accept(message.seq, message.id, message.bytes);
-    if (this.held.size > 0) void this.resync();
+    this.early = undefined;
+    for (const message of early ?? []) this.accept(message.seq, message.id, message.bytes);
+    if (this.held?.size) void this.resync();
   }
 
   private async init(): Promise<void> {
     const head = await this.source.head(this.conversation);
     this.lastId = head.id;
     this.begin(head.seq + 1);
+    // The promise that waited for MySQL is no longer needed (a gateway holds thousands of feeds).
+    this.ready = STARTED;
   }
 
   /** A stored message, from the bus or from a local send, possibly out of order or repeated. */
   accept(seq: number, id: number, bytes: Buffer): void {
     if (this.nextSeq === undefined) {
-      this.early.push({ seq, id, bytes });
+      (this.early ??= []).push({ seq, id, bytes });
       return;
     }
     if (seq < this.nextSeq) return;
     if (seq > this.nextSeq) {
-      this.held.set(seq, { seq, id, bytes });
+      (this.held ??= new Map()).set(seq, { seq, id, bytes });
       this.scheduleGapFill();
       return;
     }
@@ -162,7 +170,7 @@ export class ConversationFeed {
   close(): void {
     clearTimeout(this.gapTimer);
     this.recipients.clear();
-    this.held.clear();
+    this.held = undefined;
     this.recent?.discard();
     this.recent = undefined;
   }
@@ -187,11 +195,14 @@ export class ConversationFeed {
   }
 
   private releaseHeld(): void {
-    for (let message = this.held.get(this.nextSeq!); message; message = this.held.get(this.nextSeq!)) {
-      this.held.delete(message.seq);
+    const held = this.held;
+    if (!held) return;
+    for (let message = held.get(this.nextSeq!); message; message = held.get(this.nextSeq!)) {
+      held.delete(message.seq);
       this.emit(message.seq, message.id, message.bytes);
     }
-    if (this.held.size === 0) {
+    if (held.size === 0) {
+      this.held = undefined;
       clearTimeout(this.gapTimer);
       this.gapTimer = undefined;
     }
@@ -201,7 +212,7 @@ export class ConversationFeed {
     if (this.gapTimer) return;
     this.gapTimer = setTimeout(() => {
       this.gapTimer = undefined;
-      if (this.held.size > 0) void this.resync();
+      if (this.held?.size) void this.resync();
     }, this.options.gapWaitMs);
   }
 
@@ -214,10 +225,10 @@ export class ConversationFeed {
         if (frames.length < FILL_PAGE) break;
       }
       // Held frames beyond what history had (should not happen: a later seq commits after earlier ones).
-      if (this.held.size > 0) this.scheduleGapFill();
+      if (this.held?.size) this.scheduleGapFill();
     } catch (err) {
-      this.options.onError(err);
-      if (this.held.size > 0) this.scheduleGapFill();
+      this.options.onError(err, this.conversation);
+      if (this.held?.size) this.scheduleGapFill();
     }
   }
 }

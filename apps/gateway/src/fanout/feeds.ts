@@ -26,10 +26,10 @@ export interface FeedsOptions {
 
 interface FeedEntry {
   feed: ConversationFeed;
-  /** The channels this feed holds (its messages may arrive on any of them). */
-  channels: Set<string>;
+  /** The channels this feed holds (its messages may arrive on any of them): one or two, so an array. */
+  channels: string[];
   subscribed: Promise<void>;
-  idleTimer?: NodeJS.Timeout;
+  idleTimer: NodeJS.Timeout | undefined;
 }
 
 const USER_CHANNEL = /^user:\{(.+)\}$/;
@@ -50,8 +50,14 @@ export class Feeds {
   private readonly privateByUser = new PrivateFeedIndex();
   private devices: DeviceHooks | undefined;
   private readonly undecodable: UndecodablePayloads;
+  private readonly feedOptions: ConversationFeedOptions;
 
   constructor(private readonly options: FeedsOptions) {
+    const { logger } = options;
+    this.feedOptions = {
+      ...options.feed,
+      onError: (err, conversation) => logger.error({ err: errorFields(err), room: conversation }, 'room resync failed'),
+    };
     this.channels = new Channels(options.broker, (channel) => this.handlerFor(channel));
     this.undecodable = new UndecodablePayloads(options.logger);
     this.source = { head: new HeadBatcher(options.source).head, framesFromSeq: (...args) => options.source.framesFromSeq(...args) };
@@ -197,7 +203,8 @@ export class Feeds {
     const user = channelUser ?? parsed.userIds.find((id) => this.devices!.follows(id));
     if (user === undefined || !this.devices.follows(user)) return undefined;
     const channel = userChannel(user);
-    const entry = this.newEntry(conversation, new Set([channel]), this.channels.hold(channel));
+    const held = this.channels.hold(channel);
+    const entry = this.newEntry(conversation, [this.channels.shared(channel)], held);
     const floor = this.options.lookBackFloor?.();
     if (seq > 1 && floor !== undefined) entry.feed.startAtOrBefore(seq, this.options.source.firstSeqAfterId(conversation, floor, seq));
     else entry.feed.startAt(seq);
@@ -208,14 +215,16 @@ export class Feeds {
   private entryFor(conversation: string, channels: readonly string[]): FeedEntry {
     const existing = this.entries.get(conversation);
     if (existing) {
-      const missing = channels.filter((channel) => !existing.channels.has(channel));
-      for (const channel of missing) existing.channels.add(channel);
+      const missing = channels.filter((channel) => !existing.channels.includes(channel));
+      if (missing.length === 0) return existing;
       // A channel added later (a Part 1 socket joining a feed an `/api/chat` socket made): the feed runs already.
-      if (missing.length > 0) existing.subscribed = Promise.all([existing.subscribed, ...missing.map((c) => this.channels.hold(c))]).then(() => {});
+      existing.subscribed = Promise.all([existing.subscribed, ...missing.map((c) => this.channels.hold(c))]).then(() => {});
+      // concat() makes an array of the exact size: push() or a spread would leave room for 16 more.
+      existing.channels = existing.channels.concat(missing.map((c) => this.channels.shared(c)));
       return existing;
     }
     const held = Promise.all(channels.map((channel) => this.channels.hold(channel)));
-    const entry = this.newEntry(conversation, new Set(channels), held);
+    const entry = this.newEntry(conversation, channels.map((c) => this.channels.shared(c)), held);
     // The feed starts once its channels are subscribed: every later message arrives or is found by a resync.
     entry.subscribed = held.then(() => entry.feed.start());
     entry.subscribed.catch((err) => {
@@ -226,13 +235,9 @@ export class Feeds {
     return entry;
   }
 
-  private newEntry(conversation: string, channels: Set<string>, held: Promise<unknown>): FeedEntry {
-    const { logger } = this.options;
-    const feed = new ConversationFeed(conversation, this.source, {
-      ...this.options.feed,
-      onError: (err) => logger.error({ err: errorFields(err), room: conversation }, 'room resync failed'),
-    });
-    const entry: FeedEntry = { feed, channels, subscribed: held.then(() => {}) };
+  private newEntry(conversation: string, channels: string[], held: Promise<unknown>): FeedEntry {
+    const feed = new ConversationFeed(conversation, this.source, this.feedOptions);
+    const entry: FeedEntry = { feed, channels, subscribed: held.then(() => {}), idleTimer: undefined };
     this.entries.set(conversation, entry);
     this.privateByUser.add(conversation);
     if (isPrivateConversation(conversation)) this.devices?.feedCreated(conversation, feed);
@@ -251,6 +256,6 @@ export class Feeds {
     this.privateByUser.remove(conversation);
     clearTimeout(entry.idleTimer);
     entry.feed.close();
-    await Promise.all([...entry.channels].map((channel) => this.channels.release(channel)));
+    await Promise.all(entry.channels.map((channel) => this.channels.release(channel)));
   }
 }
