@@ -115,6 +115,7 @@ export class LoadGenerator {
       type: 'connected',
       opened: sum(results.map((r) => r.opened)),
       failed: sum(results.map((r) => r.failed)),
+      retried: sum(results.map((r) => r.retried)),
       errors: results.flatMap((r) => r.errors).slice(0, 5),
       ms: Math.max(...results.map((r) => r.ms)),
     };

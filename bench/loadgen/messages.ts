@@ -73,7 +73,10 @@ export type Command =
 export interface ConnectResult {
   type: 'connected';
   opened: number;
+  /** Clients that could not open after every attempt. */
   failed: number;
+  /** Attempts that failed and were made again (a refused upgrade, no welcome in time). */
+  retried: number;
   errors: string[];
   ms: number;
 }

@@ -114,10 +114,13 @@ async function handle(command: Command): Promise<void> {
 // ---------------------------------------------------------------------------------------------
 // Connecting
 
+const CONNECT_ATTEMPTS = 5;
+
 async function connectAll(specs: ClientSpec[], concurrency: number, timeoutMs: number) {
   const started = Date.now();
   let opened = 0;
   let failed = 0;
+  let retried = 0;
   const errors: string[] = [];
   let next = 0;
   const lane = async () => {
@@ -125,17 +128,28 @@ async function connectAll(specs: ClientSpec[], concurrency: number, timeoutMs: n
       const spec = specs[next++]!;
       const state = newState(spec);
       clients.set(spec.id, state);
-      try {
-        await openClient(state, spec.url, timeoutMs);
-        opened += 1;
-      } catch (err) {
-        failed += 1;
-        if (errors.length < 5) errors.push((err as Error).message);
+      // A refused upgrade (a gateway shedding a connect storm answers 503) is tried again after a
+      // pause, as the SDK does; a client that never opens would owe every message of the run.
+      for (let attempt = 1; ; attempt += 1) {
+        try {
+          await openClient(state, spec.url, timeoutMs);
+          opened += 1;
+          break;
+        } catch (err) {
+          if (attempt < CONNECT_ATTEMPTS) {
+            retried += 1;
+            await new Promise((resolve) => setTimeout(resolve, 500 * attempt + Math.random() * 500));
+            continue;
+          }
+          failed += 1;
+          if (errors.length < 5) errors.push((err as Error).message);
+          break;
+        }
       }
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, concurrency) }, lane));
-  return { type: 'connected' as const, opened, failed, errors, ms: Date.now() - started };
+  return { type: 'connected' as const, opened, failed, retried, errors, ms: Date.now() - started };
 }
 
 function newState(spec: ClientSpec): ClientState {

@@ -59,7 +59,7 @@ export async function runFanout(plan: FanoutPlan): Promise<TargetResult> {
     await generator.settle(1_000, plan.settleMaxMs ?? 120_000, 'otherFrames');
     const settleMs = Date.now() - settleStart;
     plan.log(
-      `  ${plan.target}: ${connected.opened} open, ${connected.failed} failed in ${connected.ms} ms` +
+      `  ${plan.target}: ${connected.opened} open, ${connected.failed} failed (${connected.retried} attempts made again) in ${connected.ms} ms` +
         (connected.errors.length ? ` (${connected.errors[0]})` : '') +
         `; notices settled in ${settleMs} ms`,
     );
