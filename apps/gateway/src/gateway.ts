@@ -18,6 +18,7 @@ import type { ChatContext } from './devices/chat-context.ts';
 import { Devices } from './devices/devices.ts';
 import { PeerPresence } from './devices/peer-presence.ts';
 import { RoomSizes } from './devices/room-sizes.ts';
+import { RoomMemberships } from './devices/room-memberships.ts';
 import { TypingThrottle } from './devices/typing-throttle.ts';
 import { PrivateChats } from './messages/private-chats.ts';
 import type { GatewayMetrics } from './http/metrics.ts';
@@ -181,8 +182,9 @@ function buildParts(deps: GatewayDeps, isDraining: () => boolean): Parts {
   };
   const sign = createFileLinks({ secret: config.jwt.secret, ttlSeconds: config.upload.url_ttl_seconds, downloadPath }).url;
   const peerPresence = new PeerPresence({ sql, publisher, users, logger });
+  const memberships = new RoomMemberships(sql);
   const devices = new Devices({
-    feeds, sql, presence, sign, logger,
+    feeds, memberships, presence, sign, logger,
     holdMs: deps.deviceHoldMs ?? DEVICE_HOLD_MS,
     failedResumeHoldMs: FAILED_RESUME_HOLD_MS,
     onUserPresence: (connection, online) => void peerPresence.changed(connection.user, online),
@@ -192,6 +194,7 @@ function buildParts(deps: GatewayDeps, isDraining: () => boolean): Parts {
     ...messages,
     devices,
     sql,
+    memberships,
     users,
     sign: (fileName) => sign(fileName),
     catchUp,

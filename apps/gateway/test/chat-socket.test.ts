@@ -140,6 +140,8 @@ describe('/api/chat in process: one socket per device', () => {
     assert.equal((await errorAfter({ conversation: privateConversation(fay!.userId, '0000000000'), msg_type: 4, content: 'x' })).code, 1005);
     assert.equal((await errorAfter({ conversation: 'group', msg_type: 4, content: 'not named yet' })).code, 1002);
     assert.equal((await errorAfter({ conversation: otherRoom, msg_type: 9, last_read_id: 1 })).code, 1005);
+    assert.equal((await errorAfter({ conversation: privateConversation(fay!.userId, '0000000000'), msg_type: 9, last_read_id: 1 })).code, 1005);
+    assert.equal((await errorAfter({ conversation: privateConversation(stranger!.userId, '0000000000'), msg_type: 9, last_read_id: 1 })).code, 1005);
     assert.equal((await errorAfter({ conversation: otherRoom, msg_type: 6, content: '' })).code, 1002);
     const big = Object.fromEntries(Array.from({ length: 10_000 }, (_, i) => [roomConversation(i.toString(16).padStart(12, '0')), 0]));
     assert.equal((await errorAfter({ msg_type: 10, conversations: big })).code, 1002);

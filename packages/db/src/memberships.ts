@@ -47,13 +47,23 @@ export async function roomRole(sql: Queryable, conversation: string, userId: str
   return rows[0]?.role;
 }
 
-/** The conversation ids of every room `userId` belongs to (what a socket of theirs subscribes to). */
-export async function roomConversationsOf(sql: Queryable, userId: string): Promise<string[]> {
-  const rows = await sql.query<Array<{ conversation: string }>>(
-    "SELECT conversation FROM conversation_members WHERE user_id = ? AND conversation LIKE 'r:%'",
-    [userId],
+/**
+ * The conversation ids of every room of each of `userIds` (what their sockets subscribe to, and
+ * may resume), in one statement; a user in no room is absent from the map.
+ */
+export async function roomConversationsOf(sql: Queryable, userIds: readonly string[]): Promise<Map<string, string[]>> {
+  const byUser = new Map<string, string[]>();
+  if (userIds.length === 0) return byUser;
+  const rows = await sql.query<Array<{ user_id: string; conversation: string }>>(
+    `SELECT user_id, conversation FROM conversation_members WHERE user_id IN (${placeholders(userIds)}) AND conversation LIKE 'r:%'`,
+    [...userIds],
   );
-  return rows.map((row) => row.conversation);
+  for (const row of rows) {
+    const rooms = byUser.get(row.user_id);
+    if (rooms) rooms.push(row.conversation);
+    else byUser.set(row.user_id, [row.conversation]);
+  }
+  return byUser;
 }
 
 export interface PrivateChat {

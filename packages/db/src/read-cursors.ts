@@ -25,7 +25,7 @@ export type ReadCursorMove =
 
 /**
  * Moves `userId`'s read cursor in `conversation` to `messageId`, never backwards. The caller has
- * checked that the user may see the conversation. For `group` and private chats the row is made
+ * checked that the user may see a private chat (or the group); a room's membership is checked here. For `group` and private chats the row is made
  * if missing (a group row exists only once its cursor moved); in a room only a member's row is
  * updated, so a member removed meanwhile cannot come back through here.
  */
@@ -36,8 +36,9 @@ export async function moveReadCursor(sql: Queryable, userId: string, conversatio
             (${ownLastIdSql('?', '?')}) AS own`,
     [messageId, conversation.id, userId, conversation.id, userId],
   );
+  // Membership first: a non-member learns nothing about the message id.
+  if (conversation.kind === 'room' && (!before || before.stored === null)) return { kind: 'not-member' };
   if (!before || before.conversation !== conversation.id) return { kind: 'not-in-conversation' };
-  if (conversation.kind === 'room' && before.stored === null) return { kind: 'not-member' };
   const own = BigInt(before.own);
   const current = maxOf(BigInt(before.stored ?? 0n), own);
   if (messageId <= current) return { kind: 'ok', moved: false, lastReadId: current };

@@ -115,8 +115,11 @@ describe('memberships, read cursors and the inbox', () => {
     assert.deepEqual([...(await visibleConversations(sql, ANN, asked))].sort(), ['group', R1, privateConversation(ANN, BOB)].sort());
     assert.deepEqual([...(await visibleConversations(sql, BOB, asked))].sort(), ['group', R1, R2, privateConversation(ANN, BOB), privateConversation(BOB, CAT)].sort());
     assert.deepEqual([...(await visibleConversations(sql, EVE, asked))], ['group']);
-    assert.deepEqual((await roomConversationsOf(sql, BOB)).sort(), [R1, R2]);
-    assert.deepEqual(await roomConversationsOf(sql, EVE), []);
+    const rooms = await roomConversationsOf(sql, [BOB, ANN, EVE]);
+    assert.deepEqual(rooms.get(BOB)?.sort(), [R1, R2]);
+    assert.deepEqual(rooms.get(ANN), [R1]);
+    assert.equal(rooms.has(EVE), false, 'a user in no room is absent');
+    assert.equal((await roomConversationsOf(sql, [])).size, 0);
   });
 
   it('moves read cursors forward only, and only to ids of that conversation', async () => {
@@ -130,6 +133,8 @@ describe('memberships, read cursors and the inbox', () => {
     assert.deepEqual(await moveReadCursor(sql, ANN, conv(R1), 999_999n), { kind: 'not-in-conversation' });
     // Not a member: the room's row is never made through a read.
     assert.deepEqual(await moveReadCursor(sql, EVE, conv(R1), second), { kind: 'not-member' });
+    assert.deepEqual(await moveReadCursor(sql, EVE, conv(R1), elsewhere), { kind: 'not-member' }, 'membership is checked before the id');
+    assert.deepEqual(await moveReadCursor(sql, EVE, conv(R1), 999_999n), { kind: 'not-member' });
     assert.equal(await db.conversationMember.count({ where: { conversation: R1, userId: EVE } }), 0);
     // The group row appears with the first move.
     assert.deepEqual(await moveReadCursor(sql, EVE, conv('group'), elsewhere), { kind: 'ok', moved: true, lastReadId: elsewhere });

@@ -5,6 +5,7 @@ import type { MessageContext } from '../messages/handle-message.ts';
 import type { CatchUp } from '../sessions/catch-up.ts';
 import type { UserLookup } from '../upgrade/user-directory.ts';
 import type { Devices } from './devices.ts';
+import type { RoomMemberships } from './room-memberships.ts';
 import type { RoomSizes } from './room-sizes.ts';
 import type { TypingThrottle } from './typing-throttle.ts';
 
@@ -12,6 +13,7 @@ import type { TypingThrottle } from './typing-throttle.ts';
 export interface ChatContext extends MessageContext {
   devices: Devices;
   sql: Queryable;
+  memberships: Pick<RoomMemberships, 'roomsOf'>;
   users: UserLookup;
   sign: FileUrlSigner;
   catchUp: Pick<CatchUp, 'run'>;

@@ -1,5 +1,4 @@
 import { roomChannel, userChannel } from '@im/bus';
-import { roomConversationsOf, type Queryable } from '@im/db';
 import type { Logger } from '@im/logger';
 import type { Presence } from '@im/presence';
 import { isRoomConversation, parseConversation, type FileUrlSigner } from '@im/protocol';
@@ -9,11 +8,12 @@ import type { ConversationFeed } from '../fanout/conversation-feed.ts';
 import type { DeviceHooks } from '../fanout/device-hooks.ts';
 import type { Feeds } from '../fanout/feeds.ts';
 import { membershipChange } from './membership-change.ts';
+import type { RoomMemberships } from './room-memberships.ts';
 import { Subscription } from './subscription.ts';
 
 export interface DevicesOptions {
   feeds: Feeds;
-  sql: Queryable;
+  memberships: Pick<RoomMemberships, 'roomsOf'>;
   presence: Pick<Presence, 'connectUser' | 'disconnectUser'>;
   sign: FileUrlSigner;
   logger: Logger;
@@ -61,14 +61,14 @@ export class Devices implements DeviceHooks {
    * left off and nothing arrives twice or out of order; a client that never resumes gets them then.
    */
   async enter(connection: Connection): Promise<void> {
-    const { feeds, sql, presence } = this.options;
+    const { feeds, memberships, presence } = this.options;
     const state: DeviceState = { subscriptions: new Map(), holding: true };
     this.states.set(connection, state);
     const sockets = this.byUser.get(connection.userId) ?? new Set();
     this.byUser.set(connection.userId, sockets.add(connection));
     await feeds.hold(userChannel(connection.userId));
     for (const conversation of feeds.privateFeedsOf(connection.userId)) feeds.attach(this.subscription(connection, conversation), conversation);
-    const rooms = await roomConversationsOf(sql, connection.userId);
+    const rooms = await memberships.roomsOf(connection.userId);
     await Promise.all(rooms.map((room) => this.join(this.subscription(connection, room))));
     const { firstConnection } = await presence.connectUser(connection.userId);
     if (firstConnection) this.options.onUserPresence?.(connection, true);

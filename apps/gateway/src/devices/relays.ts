@@ -1,5 +1,5 @@
 import { roomChannel, userChannel } from '@im/bus';
-import { moveReadCursor, visibleConversations } from '@im/db';
+import { moveReadCursor } from '@im/db';
 import { ErrorCode, privatePeer, readFrame, typingFrame, type ParsedConversation } from '@im/protocol';
 import type { Connection } from '../connections/connection.ts';
 import type { ChatContext } from './chat-context.ts';
@@ -36,8 +36,12 @@ export async function relayTyping(ctx: ChatContext, connection: Connection, conv
  * members: private on both users' channels, a room on its channel, otherwise the user's own.
  */
 export async function moveRead(ctx: ChatContext, connection: Connection, conversation: ParsedConversation, lastReadId: bigint): Promise<void> {
-  const visible = await visibleConversations(ctx.sql, connection.userId, [conversation]);
-  if (!visible.has(conversation.id)) return sendConversationNotice(connection, ErrorCode.NotFound, NOT_FOUND, conversation.id);
+  // A room's membership is checked by moveReadCursor's own statement (first, so a non-member
+  // learns nothing about the id): no query of its own here, as read frames come by hundreds a second.
+  if (conversation.kind === 'private') {
+    const peerId = privatePeer(conversation, connection.userId);
+    if (peerId === undefined || !(await ctx.users.get(peerId))) return sendConversationNotice(connection, ErrorCode.NotFound, NOT_FOUND, conversation.id);
+  }
   const moved = await moveReadCursor(ctx.sql, connection.userId, conversation, lastReadId);
   if (moved.kind === 'not-member') return sendConversationNotice(connection, ErrorCode.NotFound, NOT_FOUND, conversation.id);
   if (moved.kind === 'not-in-conversation') {

@@ -1,15 +1,14 @@
-import { visibleConversations, type Queryable } from '@im/db';
 import { ErrorCode, type ParsedConversation } from '@im/protocol';
 import type { Connection } from '../connections/connection.ts';
 import type { GatewayMetrics } from '../http/metrics.ts';
 import type { CatchUp } from '../sessions/catch-up.ts';
 import { CAUGHT_UP, sendConversationNotice } from './conversation-errors.ts';
 import type { Devices } from './devices.ts';
+import { resumable, type ResumableSources } from './resumable.ts';
 import type { Subscription } from './subscription.ts';
 
-export interface ResumeContext {
+export interface ResumeContext extends ResumableSources {
   devices: Devices;
-  sql: Queryable;
   catchUp: Pick<CatchUp, 'run'>;
   metrics: Pick<GatewayMetrics, 'resumeFailures'>;
 }
@@ -29,7 +28,7 @@ const PARALLEL = 8;
  */
 export async function resume(ctx: ResumeContext, connection: Connection, conversations: Array<[ParsedConversation, bigint]>): Promise<void> {
   ctx.devices.resumeStarted(connection);
-  const visible = await visibleConversations(ctx.sql, connection.userId, conversations.map(([conversation]) => conversation)).catch((err: unknown) => {
+  const visible = await resumable(ctx, connection.userId, conversations.map(([conversation]) => conversation)).catch((err: unknown) => {
     ctx.metrics.resumeFailures.inc({ stage: 'membership' });
     ctx.devices.resumeFailed(connection);
     throw err;
