@@ -18,6 +18,8 @@ export interface MemorySample {
   newSpace: number;
   /** Compiled code. */
   codeSpace: number;
+  /** V8's old generation as used: what survived two collections (live objects, and garbage until the next full one). */
+  oldSpaceUsed: number;
   /**
    * Memory outside V8's heap owned by JS objects: Buffers and ArrayBuffers (socket reads, frames).
    * Node allocates them with malloc, so they are part of the arenas below (or of mappings of
@@ -67,6 +69,7 @@ export async function sampleMemory(pid: number, metricsUrl: string): Promise<Mem
     heapUsed: metric('nodejs_heap_size_used_bytes'),
     newSpace: metric('nodejs_heap_space_size_total_bytes', 'space="new"'),
     codeSpace: metric('nodejs_heap_space_size_total_bytes', 'space="code"'),
+    oldSpaceUsed: metric('nodejs_heap_space_size_used_bytes', 'space="old"'),
     external: metric('nodejs_external_memory_bytes'),
     mainArena: arenas.main,
     threadArenas: arenas.threads,

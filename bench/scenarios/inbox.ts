@@ -1,7 +1,8 @@
 import { Redis } from 'ioredis';
 import type { ClientSpec } from '../loadgen/messages.ts';
 import { LatencyHistogram } from '../metrics/histogram.ts';
-import { round, sampleProcess } from '../metrics/proc-stats.ts';
+import { sampleMemory } from '../metrics/memory.ts';
+import { round } from '../metrics/proc-stats.ts';
 import { createUsers, part2Url, type BenchUser } from '../users.ts';
 import { numberOption, openCluster, type Scenario } from './context.ts';
 import { runFanout } from './fanout.ts';
@@ -63,10 +64,10 @@ export const inbox: Scenario = {
         conversationLastIds: layout.byUser[i]!.map((c) => heads.get(layout.conversations[c]!) ?? 0),
       }));
       const gateways = cluster.processes().filter((x) => x.name.startsWith('gw'));
-      const memory = () => gatewaysRss(gateways.map((g) => g.pid));
+      const memory = () => gatewaysMemory(gateways.map((g, i) => ({ pid: g.pid, metricsUrl: `${cluster.gatewayUrls[i]}/metrics` })));
       const memoryBefore = await memory();
-      let memoryConnected: number | undefined;
-      let memorySteady: number | undefined;
+      let memoryConnected: GatewaysMemory | undefined;
+      let memorySteady: GatewaysMemory | undefined;
       const publishes = { start: 0, end: 0 };
       let killMs = 0;
       const delivered: Array<Map<string, number>> = [new Map(), new Map()];
@@ -167,7 +168,7 @@ export const inbox: Scenario = {
         targets: [result],
         notes: [
           'Redis is shared: INFO commandstats counts every PUBLISH on the server, also other users\' (and typing/read frames in the step).',
-          'Gateway RSS per connection: both gateways\' RSS at the end of the steady step minus before connecting, over all sockets; "connected": once all were connected, before the load.',
+          'Gateway RSS per connection: both gateways\' RSS at the end of the steady step minus before connecting, over all sockets; "connected": once all were connected, before the load; "old space": V8\'s old generation as used, the same way (what the sockets\' objects keep).',
           'GET /api/conversations: closed loop (inbox-concurrency requests in flight), after the message steps.',
           ...(result.summary.allBackAndCaughtUpSeconds === null ? [`only ${result.summary.reconnected} of ${Math.ceil(p.users / 2)} clients came back and caught up`] : []),
         ],
@@ -209,17 +210,29 @@ async function inboxQueries(apiUrl: string, users: BenchUser[], count: number, c
   return { p50: s.p50, p99: s.p99, failed };
 }
 
-/** RSS summed over the gateways, in MiB. */
-async function gatewaysRss(pids: number[]): Promise<number> {
-  return pids.reduce((a, pid) => a + (sampleProcess(pid)?.rssKiB ?? 0) / 1024, 0);
+interface GatewaysMemory {
+  rss: number;
+  oldSpaceUsed: number;
+}
+
+/** RSS and V8's old generation as used, summed over the gateways, in MiB. */
+async function gatewaysMemory(gateways: Array<{ pid: number; metricsUrl: string }>): Promise<GatewaysMemory> {
+  const samples = await Promise.all(gateways.map((g) => sampleMemory(g.pid, g.metricsUrl)));
+  return {
+    rss: samples.reduce((a, s) => a + (s?.rss ?? 0), 0),
+    oldSpaceUsed: samples.reduce((a, s) => a + (s?.oldSpaceUsed ?? 0), 0),
+  };
 }
 
 /** Gateway RSS per socket in KiB: with the steady load (everything it grew by), and once connected (before any load). */
-function perConnection(before: number, connected: number | undefined, steady: number | undefined, sockets: number) {
+function perConnection(before: GatewaysMemory, connected: GatewaysMemory | undefined, steady: GatewaysMemory | undefined, sockets: number) {
   const kib = (mib: number) => round((mib * 1024) / sockets, 2);
   return {
-    gatewayRssPerConnectionKiB: steady === undefined ? null : kib(steady - before),
-    gatewayRssPerConnectionConnectedKiB: connected === undefined ? null : kib(connected - before),
+    gatewayRssPerConnectionKiB: steady === undefined ? null : kib(steady.rss - before.rss),
+    gatewayRssPerConnectionConnectedKiB: connected === undefined ? null : kib(connected.rss - before.rss),
+    // V8's old generation: the objects a socket keeps, without the young generation's garbage (whose
+    // size V8 picks by traffic) or memory V8 and malloc hold on to; the part of RSS code changes move.
+    gatewayOldSpacePerConnectionConnectedKiB: connected === undefined ? null : kib(connected.oldSpaceUsed - before.oldSpaceUsed),
   };
 }
 
