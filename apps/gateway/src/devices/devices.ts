@@ -165,6 +165,8 @@ export class Devices implements DeviceHooks {
     if (!state?.holding) return;
     state.holding = false;
     clearTimeout(state.holdTimer);
+    // Not kept for the socket's life: a cleared timer is still an object (~120 bytes per socket).
+    state.holdTimer = undefined;
     for (const [conversation, subscription] of state.subscriptions) {
       if (!resuming.has(conversation) && subscription.isCatchingUp) subscription.finishCatchUp();
     }
