@@ -37,6 +37,8 @@ export { createReadPicker } from './replica-reads.ts';
 export { createSqlRunner, DeadlineError, type SqlRunner, type SqlRunnerOptions, type SqlTx } from './sql-runner.ts';
 export {
   visibleConversations,
+  visibleConversationsFrom,
+  type VisibilitySources,
   roomRole,
   roomConversationsOf,
   privateChatsOf,

@@ -5,12 +5,25 @@ import { toSqlDateTime } from './sql-time.ts';
 /** Anything that runs a statement: the runner, or a transaction of it. */
 export type Queryable = Pick<SqlRunner | SqlTx, 'query'>;
 
+/** Where `visibleConversationsFrom` looks memberships and users up. */
+export interface VisibilitySources {
+  /** Of `rooms`, those `userId` is a member of. */
+  memberRooms(userId: string, rooms: string[]): Promise<Iterable<string>>;
+  /** Of `userIds`, those that exist. */
+  existingUsers(userIds: string[]): Promise<Iterable<string>>;
+}
+
 /**
  * Which of `conversations` `userId` may see: read, send to, resume, upload for. `group` always;
  * a room while they are a member; a private chat when they are one of the two and the other
  * one exists. One statement per kind, however many conversations are asked about.
  */
-export async function visibleConversations(sql: Queryable, userId: string, conversations: readonly ParsedConversation[]): Promise<Set<string>> {
+export function visibleConversations(sql: Queryable, userId: string, conversations: readonly ParsedConversation[]): Promise<Set<string>> {
+  return visibleConversationsFrom(sqlVisibility(sql), userId, conversations);
+}
+
+/** The same rule over other sources (a gateway's batched reads and user directory). */
+export async function visibleConversationsFrom(sources: VisibilitySources, userId: string, conversations: readonly ParsedConversation[]): Promise<Set<string>> {
   const visible = new Set<string>();
   const rooms: string[] = [];
   const peers = new Map<string, string>();
@@ -23,19 +36,28 @@ export async function visibleConversations(sql: Queryable, userId: string, conve
     }
   }
   const [memberOf, existing] = await Promise.all([
-    rooms.length === 0
-      ? []
-      : sql.query<Array<{ conversation: string }>>(
-          `SELECT conversation FROM conversation_members WHERE user_id = ? AND conversation IN (${placeholders(rooms)})`,
-          [userId, ...rooms],
-        ),
-    peers.size === 0
-      ? []
-      : sql.query<Array<{ user_id: string }>>(`SELECT user_id FROM users WHERE user_id IN (${placeholders([...peers.keys()])})`, [...peers.keys()]),
+    rooms.length === 0 ? [] : sources.memberRooms(userId, rooms),
+    peers.size === 0 ? [] : sources.existingUsers([...peers.keys()]),
   ]);
-  for (const row of memberOf) visible.add(row.conversation);
-  for (const row of existing) visible.add(peers.get(row.user_id)!);
+  for (const room of memberOf) visible.add(room);
+  for (const user of existing) visible.add(peers.get(user)!);
   return visible;
+}
+
+function sqlVisibility(sql: Queryable): VisibilitySources {
+  return {
+    async memberRooms(userId, rooms) {
+      const rows = await sql.query<Array<{ conversation: string }>>(
+        `SELECT conversation FROM conversation_members WHERE user_id = ? AND conversation IN (${placeholders(rooms)})`,
+        [userId, ...rooms],
+      );
+      return rows.map((row) => row.conversation);
+    },
+    async existingUsers(userIds) {
+      const rows = await sql.query<Array<{ user_id: string }>>(`SELECT user_id FROM users WHERE user_id IN (${placeholders(userIds)})`, userIds);
+      return rows.map((row) => row.user_id);
+    },
+  };
 }
 
 /** `userId`'s role in the room, or undefined when they are not a member. */

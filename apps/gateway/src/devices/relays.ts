@@ -17,8 +17,8 @@ export async function relayTyping(ctx: ChatContext, connection: Connection, conv
   if (conversation.kind === 'group') return;
   let channel: string;
   if (conversation.kind === 'private') {
-    const peerId = privatePeer(conversation, connection.userId);
-    if (peerId === undefined || !(await ctx.users.get(peerId))) return sendConversationNotice(connection, ErrorCode.NotFound, NOT_FOUND, conversation.id);
+    const peerId = await existingPeer(ctx, connection, conversation);
+    if (peerId === undefined) return sendConversationNotice(connection, ErrorCode.NotFound, NOT_FOUND, conversation.id);
     channel = userChannel(peerId);
   } else {
     if (!ctx.devices.subscriptionsOf(connection).has(conversation.id)) return sendConversationNotice(connection, ErrorCode.NotFound, NOT_FOUND, conversation.id);
@@ -38,9 +38,8 @@ export async function relayTyping(ctx: ChatContext, connection: Connection, conv
 export async function moveRead(ctx: ChatContext, connection: Connection, conversation: ParsedConversation, lastReadId: bigint): Promise<void> {
   // A room's membership is checked by moveReadCursor's own statement (first, so a non-member
   // learns nothing about the id): no query of its own here, as read frames come by hundreds a second.
-  if (conversation.kind === 'private') {
-    const peerId = privatePeer(conversation, connection.userId);
-    if (peerId === undefined || !(await ctx.users.get(peerId))) return sendConversationNotice(connection, ErrorCode.NotFound, NOT_FOUND, conversation.id);
+  if (conversation.kind === 'private' && (await existingPeer(ctx, connection, conversation)) === undefined) {
+    return sendConversationNotice(connection, ErrorCode.NotFound, NOT_FOUND, conversation.id);
   }
   const moved = await moveReadCursor(ctx.sql, connection.userId, conversation, lastReadId);
   if (moved.kind === 'not-member') return sendConversationNotice(connection, ErrorCode.NotFound, NOT_FOUND, conversation.id);
@@ -54,4 +53,10 @@ export async function moveRead(ctx: ChatContext, connection: Connection, convers
   else channels = [userChannel(connection.userId)];
   const frame = readFrame(conversation.id, connection.userId, Number(moved.lastReadId));
   await ctx.publisher.transient(conversation.id, JSON.stringify(frame), channels);
+}
+
+/** The other user of a private chat the socket's user is one of, when that user exists (the user directory, not a statement). */
+async function existingPeer(ctx: ChatContext, connection: Connection, conversation: ParsedConversation): Promise<string | undefined> {
+  const peerId = privatePeer(conversation, connection.userId);
+  return peerId !== undefined && (await ctx.users.get(peerId)) ? peerId : undefined;
 }

@@ -1,4 +1,5 @@
-import { privatePeer, type ParsedConversation } from '@im/protocol';
+import { visibleConversationsFrom, type VisibilitySources } from '@im/db';
+import type { ParsedConversation } from '@im/protocol';
 import type { UserLookup } from '../upgrade/user-directory.ts';
 import type { RoomMemberships } from './room-memberships.ts';
 
@@ -8,24 +9,23 @@ export interface ResumableSources {
 }
 
 /**
- * Which of `conversations` the user may resume (the rule of `visibleConversations` in @im/db):
- * `group` always; a room while they are a member, read fresh; a private chat they are one of the
- * two of, when the other one exists. Answered from batched reads and the user directory, not a
- * statement per resume: a reconnect storm resumes thousands of sockets at once.
+ * Which of `conversations` the user may resume: the rule of `visibleConversations` (@im/db), with
+ * rooms from the batched membership reads (fresh each time) and peers from the user directory
+ * instead of a statement of each kind per resume: a reconnect storm resumes thousands at once.
  */
-export async function resumable(sources: ResumableSources, userId: string, conversations: readonly ParsedConversation[]): Promise<Set<string>> {
-  const hasRoom = conversations.some((conversation) => conversation.kind === 'room');
-  const peers = conversations.map((conversation) => privatePeer(conversation, userId));
-  const [rooms, peerUsers] = await Promise.all([
-    hasRoom ? sources.memberships.roomsOf(userId) : [],
-    Promise.all(peers.map((peer) => (peer === undefined ? Promise.resolve(undefined) : sources.users.get(peer)))),
-  ]);
-  const memberOf = new Set(rooms);
-  const visible = new Set<string>();
-  conversations.forEach((conversation, i) => {
-    if (conversation.kind === 'group' || (conversation.kind === 'room' && memberOf.has(conversation.id)) || peerUsers[i] !== undefined) {
-      visible.add(conversation.id);
-    }
-  });
-  return visible;
+export function resumable(sources: ResumableSources, userId: string, conversations: readonly ParsedConversation[]): Promise<Set<string>> {
+  return visibleConversationsFrom(batchedVisibility(sources), userId, conversations);
+}
+
+function batchedVisibility({ memberships, users }: ResumableSources): VisibilitySources {
+  return {
+    async memberRooms(userId, rooms) {
+      const mine = new Set(await memberships.roomsOf(userId));
+      return rooms.filter((room) => mine.has(room));
+    },
+    async existingUsers(userIds) {
+      const found = await Promise.all(userIds.map((userId) => users.get(userId)));
+      return found.flatMap((user) => (user ? [user.userId] : []));
+    },
+  };
 }
