@@ -8,3 +8,6 @@ export {
   type MemoryPresenceOptions,
 } from './presence-memory.ts';
 export { createRedisRoomUsers, type RedisRoomUsersOptions } from './room-users-redis.ts';
+export type { OfflineGrace } from './offline-grace.ts';
+export { createRedisOfflineGrace, type RedisOfflineGraceOptions } from './offline-grace-redis.ts';
+export { createMemoryOfflineGrace, type MemoryOfflineGraceOptions } from './offline-grace-memory.ts';

@@ -150,3 +150,18 @@ end
 return {redis.call('HLEN', users), changes}
 `);
 
+
+// Offline notices waiting out their grace (offline-grace.ts): one sorted set, user → when due.
+
+/** KEYS: due. ARGV: userId, graceMs. The user's offline notice is due after the grace (a later leave restarts it). */
+export const offlineDueScript = new LuaScript(`${NOW_MS}
+redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[1])
+return now
+`);
+
+/** KEYS: due. ARGV: max. Takes the users whose grace ran out: removing them here is what hands each to one gateway. */
+export const takeDueScript = new LuaScript(`${NOW_MS}
+local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now, 'LIMIT', 0, tonumber(ARGV[1]))
+if #due > 0 then redis.call('ZREM', KEYS[1], unpack(due)) end
+return due
+`);

@@ -18,3 +18,9 @@ export function assertUserIds(userIds: unknown): asserts userIds is readonly str
   if (!Array.isArray(userIds)) throw new TypeError('presence: userIds must be an array of user ids');
   for (const userId of userIds) assertUserId(userId);
 }
+
+export function assertPositiveInteger(name: string, value: unknown): asserts value is number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) {
+    throw new RangeError(`offline grace: ${name} must be a positive integer, got ${String(value)}`);
+  }
+}
