@@ -142,4 +142,39 @@ describe('/api/chat across gateways (one socket per device)', () => {
     assert.deepEqual(ids(conversation), ['r2', 'r3', 'r4', 'r5']);
     await cluster.restartGateway(0);
   });
+
+  it('peer presence does not flap over kill -9: back within the grace, nobody is told; away past it, peers are told once', async () => {
+    const [ivy, jon, kai] = [await user('ivy'), await user('jon'), await user('kai')];
+    const jonSocket = await device(1, jon.token);
+    const ivyPair = privateConversation(ivy.userId, jon.userId);
+    const kaiPair = privateConversation(kai.userId, jon.userId);
+    const ivyOnDoomed = await device(0, ivy.token);
+    const kaiOnDoomed = await device(0, kai.token);
+    await send(ivyOnDoomed, ivyPair, 'hi jon');
+    await send(kaiOnDoomed, kaiPair, 'hi jon');
+    const seenBefore = jonSocket.frames.length;
+    cluster.gateways[0]!.child.kill('SIGKILL');
+    // The survivors reap gateway 0 once its lease runs out: then the inbox shows both offline.
+    const offlineInInbox = async () => {
+      const { list } = await jon.im.conversations.list();
+      return list.filter((c) => c.peer && !c.peer.online && [ivy.userId, kai.userId].includes(c.peer.user_id)).length === 2;
+    };
+    const deadline = Date.now() + 15_000;
+    while (!(await offlineInInbox())) {
+      assert.ok(Date.now() < deadline, 'gateway 0 was not reaped');
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    // ivy is back within the grace (2 s in these clusters), on the other gateway; kai stays away.
+    await device(1, ivy.token);
+    const kaiGone = await jonSocket.next((f) => f.msg_type === 3 && f.user_id === kai.userId, 15_000, seenBefore);
+    assert.equal(kaiGone.conversation, kaiPair);
+    // ivy's notice was due with kai's (give the next check of due notices a second): one told by now arrives before this message.
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    const marker = await send(jonSocket, ivyPair, 'are you there?');
+    await jonSocket.next((f) => f.id === marker);
+    const about = (userId: string) => jonSocket.frames.slice(seenBefore).filter((f) => (f.msg_type === 2 || f.msg_type === 3) && f.user_id === userId);
+    assert.deepEqual(about(ivy.userId), []);
+    assert.equal(about(kai.userId).length, 1);
+    await cluster.restartGateway(0);
+  });
 });

@@ -22,7 +22,7 @@ export interface TestCluster {
 
 /**
  * The API and N gateways as real processes on a fresh database and Redis prefix. Email
- * verification is off (one-step login) and presence leases are short so crash tests run fast.
+ * verification is off (one-step login) and presence leases (and the grace of peers' offline notices) are short so crash tests run fast.
  */
 export async function startCluster(options: ClusterOptions = {}): Promise<TestCluster> {
   const database = await createTestDatabase();
@@ -34,6 +34,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<TestCl
     LOG_LEVEL: 'warn',
     PRESENCE_LEASE_MS: '1500',
     PRESENCE_HEARTBEAT_MS: '500',
+    PEER_OFFLINE_GRACE_MS: '2000',
     ALLOWED_ORIGINS: 'http://allowed.test',
     ...options.env,
   };

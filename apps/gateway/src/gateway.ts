@@ -4,7 +4,7 @@ import type { Config } from '@im/config';
 import { createFileLinks, type TokenRevocations, type TokenService } from '@im/auth';
 import { createSqlRunner, downloadPath, type ChatReader, type MessageWriter, type SqlRunner } from '@im/db';
 import type { Logger } from '@im/logger';
-import type { Presence } from '@im/presence';
+import type { OfflineGrace, Presence } from '@im/presence';
 import { CloseCode } from '@im/protocol';
 import type { ConnectionRegistry } from './connections/connection-registry.ts';
 import { errorFields } from './error-fields.ts';
@@ -47,6 +47,8 @@ export interface GatewayDeps {
   deviceHoldMs?: number;
   /** The rooms and memberships pool, made from `config.mysql` when absent (tests wrap it); drain closes it. */
   sql?: SqlRunner;
+  /** Where peers' offline notices wait out gateway.peer_offline_grace_ms (needed unless it is 0). */
+  offlineGrace?: (graceMs: number) => OfflineGrace;
 }
 
 export interface Gateway {
@@ -69,6 +71,8 @@ const DEVICE_HOLD_MS = 3_000;
 const FAILED_RESUME_HOLD_MS = 30_000;
 /** How often MySQL is checked for messages whose publish never arrived (see TailCheck). */
 const TAIL_CHECK_MS = 5_000;
+/** How often offline notices whose grace ran out are looked for: a small share of the grace, at most 1 s late. */
+const offlineDueCheckMs = (graceMs: number) => Math.min(1_000, Math.max(50, Math.floor(graceMs / 4)));
 
 /** The gateway's parts, wired once (see README "How a message travels"). */
 interface Parts {
@@ -106,7 +110,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
         void (online ? announcer.joinedById(room, userId, onlineCount) : announcer.leftById(room, userId, onlineCount)),
       );
       // Users of a dead gateway (or repaired after a Redis loss): their private-chat peers are told.
-      presence.onUserPresence(({ userId, online }) => void peerPresence.changedById(userId, online));
+      presence.onUserPresence(({ userId, online }) => void (online ? peerPresence.cameOnline(userId) : peerPresence.wentOffline(userId)));
       await presence.start();
       // After Redis comes back: fetch what pub/sub lost, and re-check tokens revoked meanwhile.
       unsubscribeResync = broker.onResubscribed(() => {
@@ -120,6 +124,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
       timers = [
         setInterval(() => heartbeat(sessions.registry), deps.config.gateway.heartbeat_ms),
         setInterval(checkTail, deps.tailCheckMs ?? TAIL_CHECK_MS),
+        setInterval(() => void peerPresence.tellDue(), offlineDueCheckMs(deps.config.gateway.peer_offline_grace_ms)),
       ];
       for (const timer of timers) timer.unref();
     },
@@ -181,13 +186,13 @@ function buildParts(deps: GatewayDeps, isDraining: () => boolean): Parts {
     maxContentChars: settings.max_content_chars,
   };
   const sign = createFileLinks({ secret: config.jwt.secret, ttlSeconds: config.upload.url_ttl_seconds, downloadPath }).url;
-  const peerPresence = new PeerPresence({ sql, publisher, users, logger });
+  const peerPresence = new PeerPresence({ sql, publisher, users, logger, online: presence, grace: offlineGraceOf(deps) });
   const memberships = new RoomMemberships(sql);
   const devices = new Devices({
     feeds, memberships, presence, sign, logger,
     holdMs: deps.deviceHoldMs ?? DEVICE_HOLD_MS,
     failedResumeHoldMs: FAILED_RESUME_HOLD_MS,
-    onUserPresence: (connection, online) => void peerPresence.changed(connection.user, online),
+    onUserPresence: (connection, online) => void (online ? peerPresence.cameOnline(connection.userId, connection.user) : peerPresence.wentOffline(connection.userId)),
   });
   feeds.attachDevices(devices);
   const chat: ChatContext = {
@@ -222,6 +227,14 @@ function buildParts(deps: GatewayDeps, isDraining: () => boolean): Parts {
     onError: (err) => logger.warn({ err: errorFields(err) }, 'revocation recheck failed; retrying'),
   });
   return { feeds, tailCheck, announcer, sessions, sql, peerPresence, revocationWatch };
+}
+
+/** Where peers' offline notices wait out gateway.peer_offline_grace_ms; none when it is 0 (told at once). */
+function offlineGraceOf(deps: GatewayDeps): OfflineGrace | undefined {
+  const graceMs = deps.config.gateway.peer_offline_grace_ms;
+  if (graceMs === 0) return undefined;
+  if (!deps.offlineGrace) throw new Error('createGateway: gateway.peer_offline_grace_ms needs deps.offlineGrace');
+  return deps.offlineGrace(graceMs);
 }
 
 /** Drops sockets that missed the last ping, pings the others. */

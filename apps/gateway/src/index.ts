@@ -5,7 +5,7 @@ import { createRedisRevocations, createTokenService } from '@im/auth';
 import { createRedisBroker } from '@im/bus';
 import { createChatReader, createMessageWriter, createRevocationLedger } from '@im/db';
 import { createLogger } from '@im/logger';
-import { createRedisPresence } from '@im/presence';
+import { createRedisOfflineGrace, createRedisPresence } from '@im/presence';
 import { checkMysql, checkRedisReady, connectRedis, exitWithMessage, loadConfigOrExit, onShutdown, StartupError } from '@im/runtime';
 import { createGateway } from './gateway.ts';
 import { createMetrics } from './http/metrics.ts';
@@ -60,7 +60,8 @@ try {
     revocations,
   });
 
-  const gateway = createGateway({ config, logger, reader, writer, broker, presence, tokens, revocations, metrics });
+  const offlineGrace = (graceMs: number) => createRedisOfflineGrace({ redis, prefix, graceMs });
+  const gateway = createGateway({ config, logger, reader, writer, broker, presence, tokens, revocations, metrics, offlineGrace });
   await gateway.start();
   gateway.server.listen({ port: config.gateway.port, host: config.system.host, backlog: config.gateway.listen_backlog });
   await new Promise<void>((resolve, reject) => {

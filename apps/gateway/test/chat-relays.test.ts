@@ -6,6 +6,9 @@ import { privateConversation, roomConversation } from '@im/protocol';
 import { ChatClient } from '../../../test/support/chat-client.ts';
 import { startInProcessCluster, type InProcessCluster, type TestUser } from './support/in-process-gateways.ts';
 
+/** Short enough to wait out, long enough for a reconnect on a loaded machine. */
+const GRACE_MS = 1_500;
+
 /** `/api/chat`'s relayed frames in one process: typing (8), read receipts (9), private-chat presence (2/3). */
 describe('/api/chat in process: typing, read receipts, peer presence', () => {
   let cluster: InProcessCluster;
@@ -23,7 +26,7 @@ describe('/api/chat in process: typing, read receipts, peer presence', () => {
   };
 
   before(async () => {
-    cluster = await startInProcessCluster({ settings: { messages_per_second: 1_000 } });
+    cluster = await startInProcessCluster({ settings: { messages_per_second: 1_000, peer_offline_grace_ms: GRACE_MS } });
     sql = createSqlRunner({ url: cluster.database.url, connectionLimit: 2 });
   });
   after(async () => {
@@ -77,17 +80,35 @@ describe('/api/chat in process: typing, read receipts, peer presence', () => {
     assert.equal(leoSocket.frames.filter((f) => f.msg_type === 9).length, 1);
   });
 
-  it('private-chat peers see a user come online (2) and go offline (3)', async () => {
+  it('private-chat peers see a user come online (2) and, once the grace ran out, go offline (3)', async () => {
     const [max, ned] = await Promise.all(['max', 'ned'].map((n) => cluster.newUser(n)));
     const pair = privateConversation(max!.userId, ned!.userId);
     const nedSocket = await device(0, ned!);
     const first = await device(1, max!);
     await sent(first, pair, 'hello');
+    const closedAt = Date.now();
     await first.close();
-    const offline = await nedSocket.next((f) => f.msg_type === 3 && f.user_id === max!.userId);
+    const offline = await nedSocket.next((f) => f.msg_type === 3 && f.user_id === max!.userId, GRACE_MS * 4);
     assert.equal(offline.conversation, pair);
+    assert.ok(Date.now() - closedAt >= GRACE_MS - 100, `told offline ${Date.now() - closedAt} ms after the close, before the grace`);
     await device(1, max!);
     const online = await nedSocket.next((f) => f.msg_type === 2 && f.user_id === max!.userId);
     assert.deepEqual([online.conversation, online.online_count], [pair, 2]);
+  });
+
+  it('a device that drops and comes back within the grace is announced to nobody, neither gone nor back', async () => {
+    const [oli, pam] = await Promise.all(['oli', 'pam'].map((n) => cluster.newUser(n)));
+    const pair = privateConversation(oli!.userId, pam!.userId);
+    const pamSocket = await device(0, pam!);
+    const before = await device(1, oli!);
+    await sent(before, pair, 'hello');
+    await pamSocket.next((f) => f.content === 'hello');
+    await before.close();
+    const again = await device(0, oli!);
+    // Past the grace and a check of due notices: a notice told by then would arrive before this message.
+    await new Promise((resolve) => setTimeout(resolve, GRACE_MS + 1_000));
+    await sent(again, pair, 'still here');
+    await pamSocket.next((f) => f.content === 'still here');
+    assert.deepEqual(pamSocket.frames.filter((f) => (f.msg_type === 2 || f.msg_type === 3) && f.user_id === oli!.userId), []);
   });
 });

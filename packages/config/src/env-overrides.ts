@@ -45,6 +45,7 @@ const overrides: Record<string, { path: string[]; kind: Kind }> = {
   PRESENCE_LEASE_MS: { path: ['gateway', 'presence_lease_ms'], kind: 'number' },
   PRESENCE_HEARTBEAT_MS: { path: ['gateway', 'presence_heartbeat_ms'], kind: 'number' },
   PRESENCE_NOTICE_MAX_ONLINE: { path: ['gateway', 'presence_notice_max_online'], kind: 'number' },
+  PEER_OFFLINE_GRACE_MS: { path: ['gateway', 'peer_offline_grace_ms'], kind: 'number' },
   GATEWAY_CATCHUP_BUFFER_BYTES: { path: ['gateway', 'catchup_buffer_bytes'], kind: 'number' },
   ALLOWED_ORIGINS: { path: ['gateway', 'allowed_origins'], kind: 'list' },
   GATEWAY_MAX_CONNECTIONS_PER_USER: { path: ['gateway', 'max_connections_per_user'], kind: 'number' },

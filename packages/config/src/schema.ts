@@ -187,6 +187,8 @@ export const settingsSchema = z.object({
     listen_backlog: z.number().int().min(1),
     /** Rooms with more users online than this stop announcing joins and leaves (msg_type 2/3). */
     presence_notice_max_online: z.number().int().min(0),
+    /** A private-chat peer's "offline" notice waits this long for them to come back; 0 tells it at once. */
+    peer_offline_grace_ms: z.number().int().min(0),
     /** Bytes of recent frames all rooms together keep for catch-up from memory; 0 turns it off. */
     catchup_buffer_bytes: z.number().int().min(0),
     /** Sockets one user may hold on one gateway; the newest handshake over it is refused. 0: no limit. */

@@ -7,7 +7,7 @@ import { createMemoryBroker, createMemoryHub, type Broker, type MemoryHub } from
 import { loadConfig, type Config } from '@im/config';
 import { createChatReader, createDb, createMessageWriter, createSqlRunner, type ChatReader, type Db, type MessageWriter, type NewChatMessage, type SqlRunner } from '@im/db';
 import { createLogger } from '@im/logger';
-import { createMemoryPresence, createMemoryPresenceHub } from '@im/presence';
+import { createMemoryOfflineGrace, createMemoryPresence, createMemoryPresenceHub } from '@im/presence';
 import { createTestDatabase, type TestDatabase } from '@im/testing';
 import { createGateway, type Gateway } from '../../src/gateway.ts';
 import { createMetrics, type GatewayMetrics } from '../../src/http/metrics.ts';
@@ -137,6 +137,7 @@ export async function startInProcessCluster(
       feedIdleMs: options.feedIdleMs,
       tailCheckMs: options.tailCheckMs,
       deviceHoldMs: options.deviceHoldMs,
+      offlineGrace: (graceMs) => createMemoryOfflineGrace({ hub: presenceHub, graceMs }),
       sql: options.wrapSql?.(createSqlRunner({ url: database.url, connectionLimit: config.mysql.gateway_membership_connections })),
     });
     await gateway.start();
