@@ -2,7 +2,6 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Redis } from 'ioredis';
@@ -10,7 +9,10 @@ import { createConnection } from 'mariadb';
 import { parse, stringify } from 'yaml';
 import { loadConfig, projectRoot, type Config } from '@im/config';
 import { applyMigrations, poolConfigFromUrl } from '@im/db';
+import { freePort } from '@im/testing';
 import type { WatchedProcess } from './metrics/proc-stats.ts';
+
+export { freePort };
 
 /** A process the bench started: its output is kept (last lines) for error messages. */
 export interface BenchProcess {
@@ -212,15 +214,6 @@ export async function waitReady(base: string, proc: BenchProcess, timeoutMs = 60
   throw new Error(`${proc.name} (${base}) not ready within ${timeoutMs} ms:\n${proc.output.slice(-20).join('\n')}`);
 }
 
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as { port: number };
-  server.close();
-  await once(server, 'close');
-  return port;
-}
 
 async function dropDatabase(url: string, name: string): Promise<void> {
   const { database: _unused, ...server } = poolConfigFromUrl(url);
