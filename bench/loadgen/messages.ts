@@ -130,6 +130,8 @@ export interface WorkerStats {
   receiptsReceived: number;
   /** `chat`: per step, new (not duplicate) bench messages received per conversation: where a shortfall is. */
   deliveredByConversation?: Array<Record<string, number>>;
+  /** `chat`: per private conversation, time-stamped deliveries and resumes of its members (explains a shortfall). */
+  privateLog?: Record<string, string[]>;
   /** Loop lag since the last collect, outside steps (idle holding). */
   idleLoopLagP99: number;
   idleLoopLagMax: number;

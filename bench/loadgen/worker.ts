@@ -55,6 +55,8 @@ let sendsDone = true;
 let roomSizes: number[] = [];
 let chatMix: ChatMix | undefined;
 let received = 0;
+/** `chat`: per private conversation, what its members got and resumed from, to explain a shortfall (see collect). */
+const privateLog = new Map<string, string[]>();
 let otherFrames = 0;
 let unexpectedCloses = 0;
 const closeCodes: Record<string, number> = {};
@@ -307,7 +309,15 @@ function onImFrame(state: ClientState, data: Buffer): void {
 function resumeFrame(state: ClientState): string {
   const conversations: Record<string, number> = {};
   if (state.welcomedOnce) state.spec.conversations?.forEach((c, i) => (conversations[c] = state.convLastId[i]!));
+  for (const [conversation, lastId] of Object.entries(conversations)) logPrivate(conversation, `client ${state.spec.id} resumes after ${lastId}`);
   return JSON.stringify({ msg_type: 10, conversations });
+}
+
+function logPrivate(conversation: string, entry: string): void {
+  if (!conversation.startsWith('p:')) return;
+  let log = privateLog.get(conversation);
+  if (!log) privateLog.set(conversation, (log = []));
+  log.push(`${Math.round(nowMs())} ${entry}`);
 }
 
 const CONVERSATION_PREFIX = Buffer.from('{"conversation":"');
@@ -324,6 +334,7 @@ function onChatFrame(state: ClientState, data: Buffer): void {
       const id = readFrameId(data);
       if (index >= 0 && id > state.convLastId[index]!) state.convLastId[index] = id;
       const tag = readTag(data, at + 3);
+      if (tag) logPrivate(conversation, `client ${state.spec.id} got ${tag.step}/${tag.sender}/${tag.seq} id ${id}`);
       if (tag) return onBench(state, tag, conversation);
     }
     if (data.indexOf(TYPING_MARK) > 0) typingReceived += 1;
@@ -603,6 +614,7 @@ function collect(): WorkerStats {
     typingReceived,
     receiptsReceived,
     deliveredByConversation: protocol === 'chat' ? steps.map((s) => Object.fromEntries(s.byConversation)) : undefined,
+    privateLog: protocol === 'chat' ? Object.fromEntries(privateLog) : undefined,
     idleLoopLagP99,
     idleLoopLagMax,
   };

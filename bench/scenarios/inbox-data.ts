@@ -182,3 +182,28 @@ export async function storedExpectations(
     await conn.end();
   }
 }
+
+/**
+ * Why a private conversation's members lack a delivery of `step`: its stored messages of that
+ * step (id, seq, sender, tag) and, in time order, what each member got and resumed after
+ * (the generators' log), from a few seconds before the kill.
+ */
+export async function privateShortfallStory(databaseUrl: string, conversation: string, step: number, log: string[], killMs: number): Promise<string> {
+  const conn = await createConnection(poolConfigFromUrl(databaseUrl));
+  try {
+    const rows: Array<{ id: bigint; seq: bigint; sender_id: string; tag: string }> = await conn.query(
+      'SELECT id, seq, sender_id, SUBSTRING(content, 1, 24) AS tag FROM chat_messages WHERE conversation = ? AND content LIKE ? ORDER BY seq',
+      [conversation, `B|${step}|%`],
+    );
+    const stored = rows.map((r) => `    stored id ${r.id} seq ${r.seq} from ${r.sender_id}: ${r.tag}`);
+    const since = killMs - 5_000;
+    const events = log
+      .map((entry) => [Number(entry.slice(0, entry.indexOf(' '))), entry] as const)
+      .filter(([at]) => at >= since)
+      .sort((a, b) => a[0] - b[0])
+      .map(([at, entry]) => `    ${at - killMs} ms after the kill: ${entry.slice(entry.indexOf(' ') + 1)}`);
+    return [`  ours: ${conversation} (step ${step + 1}):`, ...stored, ...events].join('\n');
+  } finally {
+    await conn.end();
+  }
+}

@@ -6,7 +6,7 @@ import { round } from '../metrics/proc-stats.ts';
 import { createUsers, part2Url, type BenchUser } from '../users.ts';
 import { numberOption, openCluster, type Scenario } from './context.ts';
 import { runFanout } from './fanout.ts';
-import { conversationHeads, insertHistory, insertInbox, inboxLayout, storedExpectations } from './inbox-data.ts';
+import { conversationHeads, privateShortfallStory, insertHistory, insertInbox, inboxLayout, storedExpectations } from './inbox-data.ts';
 
 /**
  * Part 2's inbox: every user on one `ws /api/chat` socket (two gateways), each in 10 rooms of 50
@@ -71,6 +71,7 @@ export const inbox: Scenario = {
       const publishes = { start: 0, end: 0 };
       let killMs = 0;
       const delivered: Array<Map<string, number>> = [new Map(), new Map()];
+      const privateLog = new Map<string, string[]>();
       const result = await runFanout({
         target: 'ours',
         protocol: 'chat',
@@ -125,6 +126,7 @@ export const inbox: Scenario = {
             s.deliveredByConversation?.forEach((byConversation, step) => {
               for (const [conversation, n] of Object.entries(byConversation)) delivered[step]?.set(conversation, (delivered[step]!.get(conversation) ?? 0) + n);
             });
+            for (const [conversation, entries] of Object.entries(s.privateLog ?? {})) privateLog.set(conversation, [...(privateLog.get(conversation) ?? []), ...entries]);
           }
           summary.allBackAndCaughtUpSeconds = reconnected >= Math.ceil(p.users / 2) && killMs > 0 ? Math.round(lastWelcome - killMs) / 1000 : null;
         },
@@ -139,7 +141,11 @@ export const inbox: Scenario = {
       const lostOfStored = (i: 0 | 1, step: typeof steady) => Math.max(0, stored[i]!.expected - step.delivered);
       const shortfalls = [0, 1].map((i) => shortfallOf(stored[i]!.expectedByConversation, delivered[i]!));
       for (const [i, shortfall] of shortfalls.entries()) {
-        if (shortfall.conversations > 0) ctx.log(`  ours: step ${i + 1} owed deliveries missing: ${JSON.stringify(shortfall)}`);
+        if (shortfall.conversations === 0) continue;
+        ctx.log(`  ours: step ${i + 1} owed deliveries missing: ${JSON.stringify(shortfall)}`);
+        for (const [conversation] of shortfall.worst.filter(([c]) => c.startsWith('p:')).slice(0, 3)) {
+          ctx.log(await privateShortfallStory(cluster.databaseUrl, conversation, i, privateLog.get(conversation) ?? [], killMs));
+        }
       }
       ctx.log(`  ours: GET /api/conversations × ${p.inboxRequests} (${p.inboxConcurrency} in flight), then × ${Math.ceil(p.inboxRequests / 10)} one at a time`);
       const inboxLatency = await inboxQueries(cluster.apiUrl, users, p.inboxRequests, p.inboxConcurrency);
