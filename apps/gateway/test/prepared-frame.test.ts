@@ -1,9 +1,9 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import type { AddressInfo, Socket } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { WebSocket, WebSocketServer } from 'ws';
-import { coalesceWrites, prepareTextFrame, preparedFramesSupported, sendPrepared, sendPreparedBatch } from '../src/connections/prepared-frame.ts';
+import { prepareTextFrame, preparedFramesSupported, sendPrepared, sendPreparedBatch } from '../src/connections/prepared-frame.ts';
 
 /**
  * Prepared frames write through ws internals (see prepared-frame.ts): the installed ws must take
@@ -46,28 +46,6 @@ describe('prepared frames over a real socket', () => {
     assert.deepEqual(await arrived(3), texts);
     sendPreparedBatch(serverSide, texts.map((text) => prepareTextFrame(Buffer.from(text))));
     assert.deepEqual(await arrived(3), texts);
-  });
-
-  it('coalesced writes of one turn leave as one system call, in order, once the turn ends', async () => {
-    const raw = (serverSide as unknown as { _socket: Socket & { _writev(...args: unknown[]): void } })._socket;
-    const writev = raw._writev;
-    let calls = 0;
-    raw._writev = function (...args: unknown[]) {
-      calls += 1;
-      return writev.apply(this, args);
-    };
-    try {
-      const texts = ['one', 'two', 'three'];
-      coalesceWrites(serverSide);
-      coalesceWrites(serverSide);
-      for (const text of texts) sendPrepared(serverSide, prepareTextFrame(Buffer.from(text)));
-      assert.equal(raw.writableCorked, 1, 'held until the turn ends');
-      assert.deepEqual(await arrived(3), texts);
-      assert.equal(raw.writableCorked, 0);
-      assert.equal(calls, 1);
-    } finally {
-      raw._writev = writev;
-    }
   });
 
   it('one prepared frame serves many sockets', async () => {

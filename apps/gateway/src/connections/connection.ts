@@ -4,7 +4,7 @@ import { CloseCode, systemFrame, type UserSummary } from '@im/protocol';
 import type { FeedRecipient } from '../fanout/conversation-feed.ts';
 import type { Expiring } from './expiry-queue.ts';
 import { TokenBucket } from './token-bucket.ts';
-import { coalesceWrites, prepareTextFrame, sendPrepared, sendPreparedBatch, type PreparedFrame } from './prepared-frame.ts';
+import { prepareTextFrame, sendPrepared, sendPreparedBatch, type PreparedFrame } from './prepared-frame.ts';
 
 /** One object for every connection of a gateway. */
 export interface ConnectionLimits {
@@ -138,7 +138,6 @@ export class Connection implements Expiring, FeedRecipient {
       this.lastSeq = seq;
       frames.push(frame);
     }
-    coalesceWrites(this.ws);
     sendPreparedBatch(this.ws, frames);
   }
 
@@ -178,14 +177,9 @@ export class Connection implements Expiring, FeedRecipient {
     return true;
   }
 
-  /**
-   * Several prepared frames in one socket write (an `/api/chat` catch-up page), joined by the
-   * socket's other writes of this turn (see coalesceWrites).
-   */
+  /** Several prepared frames in one socket write (an `/api/chat` catch-up page). */
   sendFrames(frames: PreparedFrame[]): void {
-    if (frames.length === 0 || !this.writable()) return;
-    coalesceWrites(this.ws);
-    sendPreparedBatch(this.ws, frames);
+    if (frames.length > 0 && this.writable()) sendPreparedBatch(this.ws, frames);
   }
 
   /**
@@ -194,8 +188,6 @@ export class Connection implements Expiring, FeedRecipient {
    */
   send(bytes: Buffer): boolean {
     if (!this.writable()) return false;
-    // Replies and notices come in bursts to one socket (a resume's errors and its "caught up").
-    coalesceWrites(this.ws);
     sendPrepared(this.ws, prepareTextFrame(bytes));
     return true;
   }

@@ -8,8 +8,7 @@ import type { WebSocket } from 'ws';
  * (perMessageDeflate off) and server frames are never masked.
  *
  * ws has no public API for writing a frame framed elsewhere, so this module (and only this one)
- * relies on three of its internals: the static `Sender.frame`, a socket's `_sender.sendFrame`, and
- * its raw `_socket` (coalesceWrites).
+ * relies on two of its internals: the static `Sender.frame` and a socket's `_sender.sendFrame`.
  * test/prepared-frame.test.ts holds the installed ws to them (what arrives is what `send` would
  * have sent, and the fast path is taken), and the gateway logs once if a ws upgrade removed them,
  * falling back to `send` (correct, slower).
@@ -23,13 +22,6 @@ export interface PreparedFrame {
 
 interface SenderInternals {
   _sender?: { sendFrame(list: Buffer[], cb?: (err?: Error) => void): void };
-  /** The raw socket ws writes to. */
-  _socket?: RawSocket;
-}
-
-interface RawSocket {
-  cork(): void;
-  uncork(): void;
 }
 
 // ws exports Sender at run time; its type declarations do not describe the static `frame`.
@@ -65,29 +57,4 @@ export function sendPreparedBatch(socket: WebSocket, frames: PreparedFrame[]): v
     return;
   }
   sender.sendFrame([Buffer.concat(frames.map((frame) => frame.wire))]);
-}
-
-/** Raw sockets holding their writes until this turn of the event loop ends (see coalesceWrites). */
-let corked = new Set<RawSocket>();
-
-function uncorkAll(): void {
-  const sockets = corked;
-  corked = new Set();
-  for (const socket of sockets) socket.uncork();
-}
-
-/**
- * Holds the socket's writes until the end of this turn of the event loop, then sends them as one
- * system call. A resume writes a history page per conversation, the live frames queued meanwhile
- * and a notice, most of them in one turn, and each write to a socket is a system call that on a
- * loaded machine costs more than the frame (a reconnect storm's profile: a fifth of the
- * survivor's CPU). One `setImmediate` serves every socket corked in the turn. Not used on the
- * fan-out path: a socket gets one frame per turn there, and corking would only add work.
- */
-export function coalesceWrites(socket: WebSocket): void {
-  const raw = (socket as unknown as SenderInternals)._socket;
-  if (!raw || typeof raw.cork !== 'function' || corked.has(raw)) return;
-  raw.cork();
-  if (corked.size === 0) setImmediate(uncorkAll);
-  corked.add(raw);
 }
