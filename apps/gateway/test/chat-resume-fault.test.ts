@@ -21,6 +21,8 @@ describe('/api/chat resume: its history reads, and one conversation that cannot 
   let slowMembershipMs = 0;
   /** History pages gw-1 read, by conversation. */
   const pagesRead = new Map<string, number>();
+  /** Conversations whose head (where a new feed starts) waits for the promise, and who noticed the wait. */
+  const heldHeads = new Map<string, { released: Promise<void>; asked: () => void }>();
   const clients: ChatClient[] = [];
 
   before(async () => {
@@ -28,6 +30,15 @@ describe('/api/chat resume: its history reads, and one conversation that cannot 
     const wrapReader = (reader: ChatReader): ChatReader =>
       new Proxy(reader, {
         get(target, name, receiver) {
+          if (name === 'heads') {
+            const heads: ChatReader['heads'] = async (conversations) => {
+              const held = conversations.map((c) => heldHeads.get(c)).filter((h) => h !== undefined);
+              for (const h of held) h.asked();
+              await Promise.all(held.map((h) => h.released));
+              return target.heads(conversations);
+            };
+            return heads;
+          }
           if (name !== 'framesAfterId') return Reflect.get(target, name, receiver);
           const framesAfterId: ChatReader['framesAfterId'] = (conversation, ...rest) => {
             pagesRead.set(conversation, (pagesRead.get(conversation) ?? 0) + 1);
@@ -89,6 +100,29 @@ describe('/api/chat resume: its history reads, and one conversation that cannot 
     );
     assert.equal(pagesRead.get(current), undefined, 'the client had the newest message: no page read');
     assert.ok((pagesRead.get(behind) ?? 0) >= 1);
+  });
+
+  it('a first private message stored while its new feed asks MySQL where it starts still reaches its sender (the ack) and peer', async () => {
+    const [kit, lou] = await Promise.all(['kit', 'lou'].map((n) => cluster.newUser(n)));
+    const pair = privateConversation(kit!.userId, lou!.userId);
+    const kitSocket = await ChatClient.connect(cluster.gateways[1]!.url, { token: kit!.token, kind: 'chat' });
+    clients.push(kitSocket);
+    let release!: () => void;
+    let asked!: () => void;
+    const headAsked = new Promise<void>((resolve) => (asked = resolve));
+    heldHeads.set(pair, { released: new Promise((resolve) => (release = resolve)), asked });
+    // lou's resume names the chat: its feed is made on gw-1 with kit's live socket in it, and waits for its head.
+    const louSocket = await ChatClient.connect(cluster.gateways[1]!.url, { token: lou!.token, kind: 'chat', lastIds: { [pair]: 0 }, waitForWelcome: false });
+    clients.push(louSocket);
+    await headAsked;
+    kitSocket.send({ conversation: pair, msg_type: 4, content: 'first words', client_msg_id: 'first-words' });
+    while (Number((await sql.query('SELECT COUNT(*) AS n FROM chat_messages WHERE conversation = ?', [pair]))[0].n) === 0) await delay(20);
+    release();
+    heldHeads.delete(pair);
+    const echo = await kitSocket.next((f) => f.client_msg_id === 'first-words' && f.id !== undefined);
+    const received = await louSocket.next((f) => f.id === echo.id);
+    assert.equal(received.content, 'first words');
+    assert.equal(kitSocket.frames.filter((f) => f.id === echo.id).length, 1);
   });
 
   it('a resume whose checks outlast the hold still starts where the client left off: no live frame jumps ahead', async () => {

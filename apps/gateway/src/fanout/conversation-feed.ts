@@ -109,8 +109,18 @@ export class ConversationFeed {
 
   private async init(): Promise<void> {
     const head = await this.source.head(this.conversation);
-    this.lastId = head.id;
-    this.begin(head.seq + 1);
+    const firstEarly = this.early?.reduce((first, message) => Math.min(first, message.seq), Infinity);
+    if (firstEarly !== undefined && firstEarly <= head.seq) {
+      // What arrived while MySQL was asked goes out even when the head counts it already: a
+      // private chat's feed is made with every local socket of both users in it, live ones
+      // included, and its first message is then its sender's echo (their ack). MySQL fills what
+      // lies between; sockets catching up skip what they have.
+      this.begin(firstEarly);
+      if (head.seq >= this.nextSeq!) void this.resync();
+    } else {
+      this.lastId = head.id;
+      this.begin(head.seq + 1);
+    }
     // The promise that waited for MySQL is no longer needed (a gateway holds thousands of feeds).
     this.ready = STARTED;
   }

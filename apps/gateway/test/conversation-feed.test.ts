@@ -1,0 +1,75 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import type { ConversationHead } from '@im/db';
+import type { PreparedFrame } from '../src/connections/prepared-frame.ts';
+import { ConversationFeed, type FeedRecipient } from '../src/fanout/conversation-feed.ts';
+
+/** A recipient that takes every frame, as a live socket does. */
+function liveRecipient(): FeedRecipient & { seqs: number[] } {
+  const seqs: number[] = [];
+  return {
+    userId: 'u1',
+    seqs,
+    deliver(seq: number, _frame: PreparedFrame) {
+      seqs.push(seq);
+      return true;
+    },
+    deliverTransient: () => true,
+  };
+}
+
+/** A feed whose MySQL head answers when the test says, and whose history holds `stored`. */
+function feedWithPendingHead(stored: Array<{ seq: number; id: number }>) {
+  let answerHead!: (head: ConversationHead) => void;
+  const feed = new ConversationFeed(
+    'p:a:b',
+    {
+      head: () => new Promise<ConversationHead>((resolve) => (answerHead = resolve)),
+      framesFromSeq: async (_conversation, fromSeq) =>
+        stored.filter((m) => m.seq >= fromSeq).map((m) => ({ ...m, bytes: Buffer.from(`{"id":${m.id}}`) })),
+    },
+    { gapWaitMs: 10, onError: (err) => assert.fail(err as Error) },
+  );
+  return { feed, answerHead: (head: ConversationHead) => answerHead(head) };
+}
+
+describe('ConversationFeed start', () => {
+  it('delivers to a live recipient the messages that arrived while MySQL was asked where the feed starts, even those the head counts', async () => {
+    // A private chat's feed is made with every local socket of both users in it, live ones included
+    // (the sender's): the first message, stored while the feed asks MySQL, is its sender's echo.
+    const { feed, answerHead } = feedWithPendingHead([{ seq: 1, id: 101 }]);
+    const sender = liveRecipient();
+    feed.recipients.add(sender);
+    const started = feed.start();
+    feed.accept(1, 101, Buffer.from('{"id":101}'));
+    answerHead({ seq: 1, id: 101 });
+    await started;
+    assert.deepEqual(sender.seqs, [1]);
+  });
+
+  it('fills from MySQL what lies between an early message and the head, in order, once', async () => {
+    const stored = [1, 2, 3].map((seq) => ({ seq, id: 100 + seq }));
+    const { feed, answerHead } = feedWithPendingHead(stored);
+    const socket = liveRecipient();
+    feed.recipients.add(socket);
+    const started = feed.start();
+    feed.accept(2, 102, Buffer.from('{"id":102}'));
+    answerHead({ seq: 3, id: 103 });
+    await started;
+    // The start reads what lies between from MySQL by itself.
+    for (let waited = 0; socket.seqs.length < 2 && waited < 2_000; waited += 10) await new Promise((resolve) => setTimeout(resolve, 10));
+    feed.accept(4, 104, Buffer.from('{"id":104}'));
+    assert.deepEqual(socket.seqs, [2, 3, 4]);
+  });
+
+  it('starts after the head when nothing arrived meanwhile', async () => {
+    const { feed, answerHead } = feedWithPendingHead([{ seq: 1, id: 101 }]);
+    const socket = liveRecipient();
+    feed.recipients.add(socket);
+    const started = feed.start();
+    answerHead({ seq: 1, id: 101 });
+    await started;
+    feed.accept(2, 102, Buffer.from('{"id":102}'));
+    assert.deepEqual(socket.seqs, [2]);
+  });
+});
