@@ -62,6 +62,32 @@ describe('ConversationFeed start', () => {
     assert.deepEqual(socket.seqs, [2, 3, 4]);
   });
 
+  it('delivers to a live recipient a message stored before the head was read that reaches the feed after it started', async () => {
+    // The sender's own gateway hands its message to the feed once the store's answer is read,
+    // which may come after MySQL answered the head read that already counted it.
+    const { feed, answerHead } = feedWithPendingHead([{ seq: 1, id: 101 }]);
+    const sender = liveRecipient();
+    feed.recipients.add(sender);
+    const started = feed.start();
+    answerHead({ seq: 1, id: 101 });
+    await started;
+    feed.accept(1, 101, Buffer.from('{"id":101}'));
+    feed.accept(2, 102, Buffer.from('{"id":102}'));
+    assert.deepEqual(sender.seqs, [1, 2]);
+  });
+
+  it('never goes back once something past the head went out (order first)', async () => {
+    const { feed, answerHead } = feedWithPendingHead([{ seq: 1, id: 101 }]);
+    const socket = liveRecipient();
+    feed.recipients.add(socket);
+    const started = feed.start();
+    answerHead({ seq: 1, id: 101 });
+    await started;
+    feed.accept(2, 102, Buffer.from('{"id":102}'));
+    feed.accept(1, 101, Buffer.from('{"id":101}'));
+    assert.deepEqual(socket.seqs, [2]);
+  });
+
   it('starts after the head when nothing arrived meanwhile', async () => {
     const { feed, answerHead } = feedWithPendingHead([{ seq: 1, id: 101 }]);
     const socket = liveRecipient();

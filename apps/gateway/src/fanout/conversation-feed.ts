@@ -61,6 +61,8 @@ export class ConversationFeed {
   private gapTimer: NodeJS.Timeout | undefined;
   private filling: Promise<void> | undefined;
   private ready: Promise<void> | undefined;
+  /** Started at MySQL's head and nothing delivered since: a late message at or below it may still move the start back (see accept). */
+  private rewindable = false;
 
   constructor(
     readonly conversation: string,
@@ -103,24 +105,23 @@ export class ConversationFeed {
     this.nextSeq = seq;
     const early = this.early;
     this.early = undefined;
-    for (const message of early ?? []) this.accept(message.seq, message.id, message.bytes);
+    // Lowest first: the first one below the start moves the start back to it (see accept).
+    for (const message of (early ?? []).sort((a, b) => a.seq - b.seq)) this.accept(message.seq, message.id, message.bytes);
     if (this.held?.size) void this.resync();
   }
 
+  /**
+   * Starts after MySQL's head, or earlier (see accept): what was stored before the head was read
+   * but reaches this gateway after it still goes out. A private chat's feed is made with every
+   * local socket of both users in it, live ones included, and its first message is then its
+   * sender's echo (their ack): stored a moment before the head was read, it was delivered to
+   * nobody. MySQL fills what lies between; sockets catching up skip what they have.
+   */
   private async init(): Promise<void> {
     const head = await this.source.head(this.conversation);
-    const firstEarly = this.early?.reduce((first, message) => Math.min(first, message.seq), Infinity);
-    if (firstEarly !== undefined && firstEarly <= head.seq) {
-      // What arrived while MySQL was asked goes out even when the head counts it already: a
-      // private chat's feed is made with every local socket of both users in it, live ones
-      // included, and its first message is then its sender's echo (their ack). MySQL fills what
-      // lies between; sockets catching up skip what they have.
-      this.begin(firstEarly);
-      if (head.seq >= this.nextSeq!) void this.resync();
-    } else {
-      this.lastId = head.id;
-      this.begin(head.seq + 1);
-    }
+    this.lastId = head.id;
+    this.rewindable = true;
+    this.begin(head.seq + 1);
     // The promise that waited for MySQL is no longer needed (a gateway holds thousands of feeds).
     this.ready = STARTED;
   }
@@ -131,7 +132,13 @@ export class ConversationFeed {
       (this.early ??= []).push({ seq, id, bytes });
       return;
     }
-    if (seq < this.nextSeq) return;
+    if (seq < this.nextSeq) {
+      if (!this.rewindable) return;
+      // Stored before the head was read, here after it, and nothing went out since: start at it.
+      this.nextSeq = seq;
+      this.lastId = undefined;
+      void this.resync();
+    }
     if (seq > this.nextSeq) {
       (this.held ??= new Map()).set(seq, { seq, id, bytes });
       this.scheduleGapFill();
@@ -187,6 +194,7 @@ export class ConversationFeed {
 
   /** The fan-out hot path: one prepared frame, one write per recipient, nothing else allocated. */
   private emit(seq: number, id: number, bytes: Buffer): void {
+    this.rewindable = false;
     const frame = prepareTextFrame(bytes);
     let delivered = 0;
     for (const recipient of this.recipients) if (recipient.deliver(seq, frame)) delivered += 1;
