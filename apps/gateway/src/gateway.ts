@@ -124,8 +124,9 @@ export function createGateway(deps: GatewayDeps): Gateway {
       timers = [
         setInterval(() => heartbeat(sessions.registry), deps.config.gateway.heartbeat_ms),
         setInterval(checkTail, deps.tailCheckMs ?? TAIL_CHECK_MS),
-        setInterval(() => void peerPresence.tellDue(), offlineDueCheckMs(deps.config.gateway.peer_offline_grace_ms)),
       ];
+      const graceMs = deps.config.gateway.peer_offline_grace_ms;
+      if (graceMs > 0) timers.push(setInterval(() => void peerPresence.tellDue(), offlineDueCheckMs(graceMs)));
       for (const timer of timers) timer.unref();
     },
 
