@@ -18,9 +18,8 @@ export function createMemoryOfflineGrace(options: MemoryOfflineGraceOptions): Of
   const now = options.now ?? Date.now;
   const { graceMs } = options;
   assertPositiveInteger('graceMs', graceMs);
-  let due = hubDue.get(options.hub);
-  if (!due) hubDue.set(options.hub, (due = new Map()));
-  const pending = due;
+  const pending = hubDue.get(options.hub) ?? new Map<string, number>();
+  hubDue.set(options.hub, pending);
   return {
     async wentOffline(userId) {
       assertUserId(userId);

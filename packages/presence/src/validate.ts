@@ -21,6 +21,6 @@ export function assertUserIds(userIds: unknown): asserts userIds is readonly str
 
 export function assertPositiveInteger(name: string, value: unknown): asserts value is number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) {
-    throw new RangeError(`offline grace: ${name} must be a positive integer, got ${String(value)}`);
+    throw new RangeError(`presence: ${name} must be a positive integer, got ${String(value)}`);
   }
 }
