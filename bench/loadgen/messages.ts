@@ -105,6 +105,9 @@ export interface StepStats {
   /** Event-loop delay over the step, ms. */
   loopLagP99: number;
   loopLagMax: number;
+  /** `chat`: typing (8) and read-receipt (9) frames received while the step ran. */
+  typingReceived: number;
+  receiptsReceived: number;
 }
 
 export interface WorkerStats {

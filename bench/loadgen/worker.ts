@@ -43,6 +43,9 @@ interface StepState extends StepPlan {
   loopLagMax: number;
   /** `chat`: new deliveries per conversation. */
   byConversation: Map<string, number>;
+  /** `chat`: typing and read-receipt frames received while the step ran. */
+  typingReceived: number;
+  receiptsReceived: number;
 }
 
 let epoch = 0n;
@@ -337,8 +340,15 @@ function onChatFrame(state: ClientState, data: Buffer): void {
       if (tag) logPrivate(conversation, `client ${state.spec.id} got ${tag.step}/${tag.sender}/${tag.seq} id ${id}`);
       if (tag) return onBench(state, tag, conversation);
     }
-    if (data.indexOf(TYPING_MARK) > 0) typingReceived += 1;
-    else if (data.indexOf(RECEIPT_MARK) > 0) receiptsReceived += 1;
+    if (data.indexOf(TYPING_MARK) > 0) {
+      typingReceived += 1;
+      const step = stepRunning();
+      if (step) step.typingReceived += 1;
+    } else if (data.indexOf(RECEIPT_MARK) > 0) {
+      receiptsReceived += 1;
+      const step = stepRunning();
+      if (step) step.receiptsReceived += 1;
+    }
     else if (data.indexOf('"msg_type":1,') > 0) onConversationError(state, data);
     else otherFrames += 1;
     return;
@@ -385,6 +395,12 @@ function onBench(state: ClientState, tag: BenchTag, conversation?: string): void
   if (conversation !== undefined) step.byConversation.set(conversation, (step.byConversation.get(conversation) ?? 0) + 1);
   const sendAtMs = tag.sendAtUs / 1000;
   if (sendAtMs >= step.startMs + step.warmupMs) step.latency.recordMs(nowMs() - sendAtMs);
+}
+
+/** The step whose time window holds now (typing and receipts carry no step tag). */
+function stepRunning(): StepState | undefined {
+  const now = nowMs();
+  return steps.find((s) => now >= s.startMs && now < s.endMs);
 }
 
 function onClosed(state: ClientState, code: number): void {
@@ -441,6 +457,8 @@ function run(plans: StepPlan[], senderIds: number[], payloadBytes: number, phase
     loopLagP99: 0,
     loopLagMax: 0,
     byConversation: new Map(),
+    typingReceived: 0,
+    receiptsReceived: 0,
   }));
   // Event-loop delay per step: reset as a step starts, read as it ends.
   for (const step of steps) {
@@ -592,6 +610,8 @@ function collect(): WorkerStats {
     sendLag: s.sendLag.encode(),
     loopLagP99: round(s.loopLagP99),
     loopLagMax: round(s.loopLagMax),
+    typingReceived: s.typingReceived,
+    receiptsReceived: s.receiptsReceived,
   }));
   const idleLoopLagP99 = round(loopDelay.percentile(99) / 1e6);
   const idleLoopLagMax = round(loopDelay.max / 1e6);

@@ -37,6 +37,10 @@ export interface StepResult {
   /** serverCpuSeconds per delivery, µs; the figure compared with the baseline. */
   serverCpuPerDeliveryUs: number;
   appCpuPerDeliveryUs: number;
+  /** Frames written to clients: deliveries plus, on `/api/chat`, typing and read receipts. */
+  framesDelivered?: number;
+  /** serverCpuSeconds per frame written, µs (equals the per-delivery figure where every frame is a message). */
+  serverCpuPerFrameUs?: number;
   /** What receiving and counting cost the generator per delivery, µs (message scenarios). */
   generatorCpuPerDeliveryUs?: number;
   machineBusyPercent: number;

@@ -140,6 +140,8 @@ export function stepResult(index: number, rate: number, durationSeconds: number,
   const backing = processes.filter((p) => p.role === 'backing').reduce((a, p) => a + p.cpuSeconds, 0);
   const generatorCpu = processes.filter((p) => p.role === 'generator').reduce((a, p) => a + p.cpuSeconds, 0);
   const perDelivery = (cpu: number) => (delivered > 0 ? round((cpu / delivered) * 1e6, 3) : NaN);
+  // `/api/chat` sockets also get typing and read receipts: frames written like messages, not stored.
+  const framesDelivered = delivered + sum((s) => s.typingReceived ?? 0) + sum((s) => s.receiptsReceived ?? 0);
   return {
     index,
     rate,
@@ -159,6 +161,8 @@ export function stepResult(index: number, rate: number, durationSeconds: number,
     serverCpuSeconds: round(app + backing, 3),
     serverCpuPerDeliveryUs: perDelivery(app + backing),
     appCpuPerDeliveryUs: perDelivery(app),
+    framesDelivered,
+    serverCpuPerFrameUs: framesDelivered > 0 ? round(((app + backing) / framesDelivered) * 1e6, 3) : NaN,
     generatorCpuPerDeliveryUs: perDelivery(generatorCpu),
     machineBusyPercent: window?.machineBusyPercent ?? NaN,
     generator: generatorHealth(processes, mine.map((s) => s.loopLagP99), sendLag.p99, window?.machineBusyPercent),

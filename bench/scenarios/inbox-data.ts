@@ -171,8 +171,10 @@ export async function storedExpectations(
     let expected = 0;
     const expectedByConversation = new Map<string, number>();
     for (const row of rows) {
+      const at = index.get(row.conversation);
+      if (at === undefined) continue; // the group reference's messages, not the inbox's
       const n = Number(row.n);
-      const owed = n * (layout.sizes[index.get(row.conversation) ?? -1] ?? 0);
+      const owed = n * (layout.sizes[at] ?? 0);
       stored += n;
       expected += owed;
       expectedByConversation.set(row.conversation, owed);

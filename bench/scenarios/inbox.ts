@@ -6,6 +6,7 @@ import { round } from '../metrics/proc-stats.ts';
 import { createUsers, part2Url, type BenchUser } from '../users.ts';
 import { numberOption, openCluster, type Scenario } from './context.ts';
 import { runFanout } from './fanout.ts';
+import { groupReference } from './inbox-group-reference.ts';
 import { conversationHeads, privateShortfallStory, insertHistory, insertInbox, inboxLayout, storedExpectations } from './inbox-data.ts';
 
 /**
@@ -63,12 +64,26 @@ export const inbox: Scenario = {
         conversationRooms: layout.byUser[i]!,
         conversationLastIds: layout.byUser[i]!.map((c) => heads.get(layout.conversations[c]!) ?? 0),
       }));
+      ctx.log(`  ours: Part 1 group of ${p.roomSize} at ${p.rate} msg/s, the CPU bar's reference`);
+      const group = await groupReference({
+        gatewayUrls: cluster.gatewayUrls,
+        users,
+        size: p.roomSize,
+        rate: p.rate,
+        stepSeconds: p.stepSeconds,
+        warmupSeconds: p.warmupSeconds,
+        payloadBytes: p.payloadBytes,
+        appProcesses: cluster.processes(),
+        log: ctx.log,
+      });
       const gateways = cluster.processes().filter((x) => x.name.startsWith('gw'));
       const memory = () => gatewaysMemory(gateways.map((g, i) => ({ pid: g.pid, metricsUrl: `${cluster.gatewayUrls[i]}/metrics` })));
       const memoryBefore = await memory();
       let memoryConnected: GatewaysMemory | undefined;
       let memorySteady: GatewaysMemory | undefined;
       const publishes = { start: 0, end: 0 };
+      const messagePublishes = { start: 0, end: 0 };
+      const metricsUrls = cluster.gatewayUrls.map((url) => `${url}/metrics`);
       let killMs = 0;
       const delivered: Array<Map<string, number>> = [new Map(), new Map()];
       const privateLog = new Map<string, string[]>();
@@ -91,10 +106,14 @@ export const inbox: Scenario = {
         onScheduled(firstStepMs, nowMs) {
           const stepMs = p.stepSeconds * 1000;
           void memory().then((m) => (memoryConnected = m));
-          setTimeout(() => void publishCount(redis).then((n) => (publishes.start = n)), Math.max(0, firstStepMs - nowMs()));
+          setTimeout(() => {
+            void publishCount(redis).then((n) => (publishes.start = n));
+            void messagePublishCount(metricsUrls).then((n) => (messagePublishes.start = n));
+          }, Math.max(0, firstStepMs - nowMs()));
           setTimeout(() => {
             void memory().then((m) => (memorySteady = m));
             void publishCount(redis).then((n) => (publishes.end = n));
+            void messagePublishCount(metricsUrls).then((n) => (messagePublishes.end = n));
           }, Math.max(0, firstStepMs + stepMs - nowMs()));
           setTimeout(() => {
             killMs = nowMs();
@@ -136,6 +155,7 @@ export const inbox: Scenario = {
       const stored = [await storedExpectations(cluster.databaseUrl, layout, 0), await storedExpectations(cluster.databaseUrl, layout, 1)];
       steady.extra = { label: 'steady', stored: stored[0]!.stored };
       storm.extra = { label: 'gw-0 killed', stored: stored[1]!.stored };
+      result.steps.push({ ...group, index: 2, extra: { label: `Part 1 group of ${p.roomSize}` } });
       // Lost = deliveries that stored messages owe and that never came (sends the dead gateway
       // never stored are reported apart as notStored).
       const lostOfStored = (i: 0 | 1, step: typeof steady) => Math.max(0, stored[i]!.expected - step.delivered);
@@ -159,10 +179,17 @@ export const inbox: Scenario = {
         missingOverKill: shortfalls[1],
         serverCpuPerDeliveryUs: steady.serverCpuPerDeliveryUs,
         appCpuPerDeliveryUs: steady.appCpuPerDeliveryUs,
+        serverCpuPerFrameUs: steady.serverCpuPerFrameUs ?? null,
+        groupServerCpuPerDeliveryUs: group.serverCpuPerDeliveryUs,
+        groupP99Ms: group.latency.p99,
+        cpuPerDeliveryVsGroup: round(steady.serverCpuPerDeliveryUs / group.serverCpuPerDeliveryUs, 2),
+        cpuPerFrameVsGroup: round((steady.serverCpuPerFrameUs ?? NaN) / group.serverCpuPerDeliveryUs, 2),
         ...perConnection(memoryBefore, memoryConnected, memorySteady, p.users),
         messagesSentSteady: steady.sent,
         redisPublishesSteady: publishes.end - publishes.start,
         redisPublishesPerMessage: steady.sent > 0 ? round((publishes.end - publishes.start) / steady.sent, 2) : null,
+        // The gateways' own count of the publishes that carried stored messages (typing, receipts and presence apart).
+        messagePublishesPerMessage: steady.sent > 0 ? round((messagePublishes.end - messagePublishes.start) / steady.sent, 2) : null,
         inboxP50Ms: inboxLatency.p50,
         inboxP99Ms: inboxLatency.p99,
         inboxFailed: inboxLatency.failed,
@@ -190,6 +217,13 @@ export const inbox: Scenario = {
 async function publishCount(redis: Redis): Promise<number> {
   const info = await redis.info('commandstats');
   return Number(/cmdstat_publish:calls=(\d+)/.exec(info)?.[1] ?? 0);
+}
+
+/** `im_gateway_publishes_total{kind="message"}` summed over the gateways' /metrics. */
+async function messagePublishCount(metricsUrls: string[]): Promise<number> {
+  const texts = await Promise.all(metricsUrls.map((url) => fetch(url, { signal: AbortSignal.timeout(5_000) }).then((r) => r.text())));
+  const line = /^im_gateway_publishes_total\{[^}]*kind="message"[^}]*\} (\d+)/m;
+  return texts.reduce((sum, text) => sum + Number(line.exec(text)?.[1] ?? 0), 0);
 }
 
 async function inboxQueries(apiUrl: string, users: BenchUser[], count: number, concurrency: number) {

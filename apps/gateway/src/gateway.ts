@@ -170,6 +170,7 @@ function buildParts(deps: GatewayDeps, isDraining: () => boolean): Parts {
       metrics.redisErrors.inc({ operation: 'publish' });
       logger.warn({ err: errorFields(err), room: conversation }, 'publish failed; stored messages reach peers through their MySQL check');
     },
+    onPublishing: (kind, count) => metrics.publishes.inc({ kind }, count),
   });
   const users = new UserDirectory({ load: (ids) => reader.users(ids) });
   const announcer = new PresenceAnnouncer(publisher, users, settings.presence_notice_max_online);

@@ -6,7 +6,13 @@ import { createSqlRunner, insertRoom, type SqlRunner } from '@im/db';
 import { privateConversation, roomConversation } from '@im/protocol';
 import { ChatClient } from '../../../test/support/chat-client.ts';
 import { waitUntil } from '../../../test/support/chat-traffic.ts';
-import { startInProcessCluster, type InProcessCluster, type TestUser } from './support/in-process-gateways.ts';
+import { startInProcessCluster, type InProcessCluster, type InProcessGateway, type TestUser } from './support/in-process-gateways.ts';
+
+/** `im_gateway_publishes_total` by kind, as the gateway's /metrics reports it. */
+async function publishesCounted(gateway: InProcessGateway): Promise<Record<string, number>> {
+  const { values } = await gateway.metrics.publishes.get();
+  return Object.fromEntries(values.map((v) => [String(v.labels.kind), v.value]));
+}
 
 /** What `/api/chat` costs on the bus: publishes per message, subscriptions per gateway. */
 describe('/api/chat in process: bus costs', () => {
@@ -42,12 +48,16 @@ describe('/api/chat in process: bus costs', () => {
     sockets[0]!.send({ conversation: room, msg_type: 4, content: 'to the room', client_msg_id: 'room1' });
     for (const socket of sockets) await socket.next((f) => f.content === 'to the room');
     assert.deepEqual(gateway.bus.published.slice(published), [roomChannel(room)]);
+    assert.deepEqual(await publishesCounted(gateway), { message: 1 }, 'the publish metric counts what the bus was given');
 
     const pair = privateConversation(users[0]!.userId, users[2]!.userId);
     const before = gateway.bus.published.length;
     sockets[0]!.send({ conversation: pair, msg_type: 4, content: 'to c', client_msg_id: 'pair1' });
     await sockets[3]!.next((f) => f.content === 'to c');
     assert.deepEqual(gateway.bus.published.slice(before).sort(), [userChannel(users[0]!.userId), userChannel(users[2]!.userId)].sort());
+    sockets[0]!.send({ conversation: room, msg_type: 8 });
+    await sockets[3]!.next((f) => f.msg_type === 8);
+    assert.deepEqual(await publishesCounted(gateway), { message: 3, transient: 1 }, 'typing counts apart from messages');
 
     await Promise.all(sockets.slice(0, 3).map((socket) => socket.close()));
     await waitUntil('the room channel dropped on gateway 0', async () => !gateway.bus.subscribed.has(roomChannel(room)));

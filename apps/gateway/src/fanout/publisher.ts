@@ -11,7 +11,11 @@ export interface PublisherOptions {
    * MySQL on their next check); a transient frame is, and its caller is told.
    */
   onPublishFailed(err: Error, conversation: string): void;
+  /** Counts the publishes of each flush by what they carry (metrics: publishes per message). */
+  onPublishing?(kind: PublishKind, count: number): void;
 }
+
+export type PublishKind = 'message' | 'transient';
 
 /** The stored message's place and time, as the writer answered. */
 export interface StoredPlace {
@@ -22,6 +26,7 @@ export interface StoredPlace {
 
 interface Outgoing extends OutgoingMessage {
   conversation: string;
+  kind: PublishKind;
   /** Stored messages: delivered locally after the publish; resolved then. */
   stored?: { seq: number; id: number; frameJson: string; delivered(): void };
   /** Transient frames: resolved with whether Redis accepted the publish. */
@@ -55,8 +60,8 @@ export class Publisher {
     const payload = encodeStored(conversation, place.seq, place.id, place.storedAtMs, frameJson);
     const [first, ...more] = storedChannels(conversation);
     return new Promise((delivered) => {
-      this.enqueue({ conversation, channel: first!, payload, stored: { seq: place.seq, id: place.id, frameJson, delivered } });
-      for (const channel of more) this.enqueue({ conversation, channel, payload });
+      this.enqueue({ conversation, kind: 'message', channel: first!, payload, stored: { seq: place.seq, id: place.id, frameJson, delivered } });
+      for (const channel of more) this.enqueue({ conversation, kind: 'message', channel, payload });
     });
   }
 
@@ -68,7 +73,7 @@ export class Publisher {
   async transient(conversation: string, frameJson: string, channels: readonly string[] = [roomChannel(conversation)]): Promise<boolean> {
     const payload = encodeTransient(conversation, frameJson);
     const results = await Promise.all(
-      channels.map((channel) => new Promise<boolean>((published) => this.enqueue({ conversation, channel, payload, published }))),
+      channels.map((channel) => new Promise<boolean>((published) => this.enqueue({ conversation, kind: 'transient', channel, payload, published }))),
     );
     return results.every(Boolean);
   }
@@ -85,6 +90,7 @@ export class Publisher {
     const batch = this.pending;
     this.pending = [];
     this.scheduled = false;
+    this.count(batch);
     // 1. Publish: the write happens inside this call when Redis is connected.
     const results = this.options.broker.publishMany(batch).catch((err: unknown) => batch.map(() => err as Error));
     // 2. Deliver locally, in the order the messages were handed over.
@@ -102,6 +108,13 @@ export class Publisher {
       });
     });
   };
+
+  private count(batch: Outgoing[]): void {
+    if (!this.options.onPublishing) return;
+    const messages = batch.filter((outgoing) => outgoing.kind === 'message').length;
+    if (messages > 0) this.options.onPublishing('message', messages);
+    if (batch.length > messages) this.options.onPublishing('transient', batch.length - messages);
+  }
 }
 
 /**

@@ -30,6 +30,12 @@ export function createMetrics(gatewayId: string) {
       help: 'Frames written to local sockets (messages out)',
       registers: [registry],
     }),
+    publishes: new Counter({
+      name: 'im_gateway_publishes_total',
+      help: 'Redis PUBLISH commands sent, by what they carry: a stored message, or a transient frame (typing, receipts, presence, room events, file progress)',
+      labelNames: ['kind'],
+      registers: [registry],
+    }),
     fanoutLatency: new Histogram({
       name: 'im_gateway_fanout_latency_seconds',
       help: 'From a message being stored to this gateway handing it to its sockets',
