@@ -78,6 +78,8 @@ export const inbox: Scenario = {
       });
       const gateways = cluster.processes().filter((x) => x.name.startsWith('gw'));
       const memory = () => gatewaysMemory(gateways.map((g, i) => ({ pid: g.pid, metricsUrl: `${cluster.gatewayUrls[i]}/metrics` })));
+      // After the group reference: its sockets are gone, and what it grew (V8's young generation,
+      // its catch-up buffer) is the gateway's own, not the inbox sockets'.
       const memoryBefore = await memory();
       let memoryConnected: GatewaysMemory | undefined;
       let memorySteady: GatewaysMemory | undefined;
@@ -201,7 +203,7 @@ export const inbox: Scenario = {
         targets: [result],
         notes: [
           'Redis is shared: INFO commandstats counts every PUBLISH on the server, also other users\' (and typing/read frames in the step).',
-          'Gateway RSS per connection: both gateways\' RSS at the end of the steady step minus before connecting, over all sockets; "connected": once all were connected, before the load; "old space": V8\'s old generation as used, the same way (what the sockets\' objects keep).',
+          'Gateway RSS per connection: both gateways\' RSS at the end of the steady step minus before connecting (after the group reference, so V8\'s young generation has already grown), over all sockets; "connected": once all were connected, before the load; "old space": V8\'s old generation as used, the same way (what the sockets\' objects keep).',
           'GET /api/conversations: closed loop (inbox-concurrency requests in flight), after the message steps.',
           ...(result.summary.allBackAndCaughtUpSeconds === null ? [`only ${result.summary.reconnected} of ${Math.ceil(p.users / 2)} clients came back and caught up`] : []),
         ],
