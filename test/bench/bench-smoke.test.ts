@@ -53,6 +53,10 @@ test('npm run bench --quick writes JSON, markdown and SVG with figures', { timeo
         assert.equal(ours.summary.reconnected, ours.summary.clientsOnKilledGateway);
         assert.equal(typeof ours.summary.inboxP99Ms, 'number');
         assert.equal(typeof ours.summary.redisPublishesPerMessage, 'number');
+        // The CPU bar's reference ran in the same run, and the gateways counted their message publishes.
+        assert.ok(ours.steps.some((s) => String(s.extra?.label).startsWith('Part 1 group of')), 'the group reference step');
+        assert.equal(typeof ours.summary.cpuPerDeliveryVsGroup, 'number');
+        assert.ok(Number(ours.summary.messagePublishesPerMessage) >= 1, `message publishes counted: ${ours.summary.messagePublishesPerMessage}`);
       }
 
       const svg = readFileSync(join(out, `${scenario}.svg`), 'utf8');
