@@ -348,8 +348,7 @@ function onChatFrame(state: ClientState, data: Buffer): void {
       receiptsReceived += 1;
       const step = stepRunning();
       if (step) step.receiptsReceived += 1;
-    }
-    else if (data.indexOf('"msg_type":1,') > 0) onConversationError(state, data);
+    } else if (data.indexOf('"msg_type":1,') > 0) onConversationError(state, data);
     else otherFrames += 1;
     return;
   }
