@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { fetchMetrics, metricValue } from './prometheus.ts';
 
 /**
  * Where one process's memory is, from the kernel's view (/proc/<pid>/status and smaps) and from
@@ -51,14 +52,8 @@ export async function sampleMemory(pid: number, metricsUrl: string): Promise<Mem
   } catch {
     return undefined;
   }
-  const metrics = await fetch(metricsUrl, { signal: AbortSignal.timeout(5_000) })
-    .then((r) => r.text())
-    .catch(() => '');
-  // `name{labels} value`: the labels include the gateway's default label, in any order.
-  const metric = (name: string, label = '') => {
-    const line = metrics.split('\n').find((l) => (l.startsWith(`${name}{`) || l.startsWith(`${name} `)) && l.includes(label));
-    return line ? Number(line.slice(line.lastIndexOf(' ') + 1)) / MIB : NaN;
-  };
+  const metrics = await fetchMetrics(metricsUrl);
+  const metric = (name: string, label = '') => metricValue(metrics, name, label) / MIB;
   const kib = (key: string) => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? 0) / 1024;
   const arenas = mallocArenas(smaps);
   const sample = {

@@ -2,6 +2,7 @@ import { Redis } from 'ioredis';
 import type { ClientSpec } from '../loadgen/messages.ts';
 import { LatencyHistogram } from '../metrics/histogram.ts';
 import { sampleMemory } from '../metrics/memory.ts';
+import { fetchMetrics, metricValue } from '../metrics/prometheus.ts';
 import { round } from '../metrics/proc-stats.ts';
 import { createUsers, part2Url, type BenchUser } from '../users.ts';
 import { numberOption, openCluster, type Scenario } from './context.ts';
@@ -221,11 +222,12 @@ async function publishCount(redis: Redis): Promise<number> {
   return Number(/cmdstat_publish:calls=(\d+)/.exec(info)?.[1] ?? 0);
 }
 
-/** `im_gateway_publishes_total{kind="message"}` summed over the gateways' /metrics. */
+/** `im_gateway_publishes_total{kind="message"}` summed over the gateways' /metrics (NaN if one could not be read). */
 async function messagePublishCount(metricsUrls: string[]): Promise<number> {
-  const texts = await Promise.all(metricsUrls.map((url) => fetch(url, { signal: AbortSignal.timeout(5_000) }).then((r) => r.text())));
-  const line = /^im_gateway_publishes_total\{[^}]*kind="message"[^}]*\} (\d+)/m;
-  return texts.reduce((sum, text) => sum + Number(line.exec(text)?.[1] ?? 0), 0);
+  const texts = await Promise.all(metricsUrls.map(fetchMetrics));
+  // A labelled counter has no sample until its first publish: absent from a page that was read means 0.
+  const count = (text: string) => (text === '' ? NaN : metricValue(text, 'im_gateway_publishes_total', 'kind="message"') || 0);
+  return texts.reduce((sum, text) => sum + count(text), 0);
 }
 
 async function inboxQueries(apiUrl: string, users: BenchUser[], count: number, concurrency: number) {
