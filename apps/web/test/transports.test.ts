@@ -173,6 +173,25 @@ describe('the app on a server with /api/chat (Part 2 transport)', { timeout: 30_
       transport.stop();
     }
   });
+
+  it('tries a typing notice again on the next keystroke when one was dropped while reconnecting', async () => {
+    const im = signedIn(server, fakeApi(server).fetch);
+    const store = createChatStore(ME);
+    const transport = createTransport(im, store);
+    await transport.start();
+    const typingFrames = () => server.received.filter((r) => r.userId === ME && r.frame.msg_type === 8).length;
+    try {
+      server.cutAll();
+      await until('reconnecting', () => store.connection.value.state === 'reconnecting');
+      const before = typingFrames();
+      transport.typing(PRIVATE);
+      await until('open again', () => store.connection.value.state === 'open');
+      transport.typing(PRIVATE);
+      await until('the typing frame after the reconnect', () => typingFrames() === before + 1);
+    } finally {
+      transport.stop();
+    }
+  });
 });
 
 describe('the app on a server without /api/chat (Part 1 fallback)', { timeout: 30_000 }, () => {

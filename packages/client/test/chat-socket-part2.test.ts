@@ -133,11 +133,12 @@ describe('ChatSocket on /api/chat (Part 2)', { timeout: 60_000 }, () => {
     await caughtUp;
 
     const typing = nextEvent(b, 'typing');
-    a.typing(conversation);
+    assert.equal(a.typing(conversation), true, 'sent');
     assert.deepEqual((await typing)[0].user_id, 'eeeeeeeee2');
 
     server.cutUser('eeeeeeeee2');
     await nextEvent(a, 'state', (s) => s.state === 'reconnecting');
+    assert.equal(a.typing(conversation), false, 'dropped while reconnecting, and says so');
     a.markRead(conversation, 7);
     a.markRead(conversation, 5);
     const read = await nextEvent(b, 'read');

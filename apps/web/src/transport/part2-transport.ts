@@ -221,8 +221,8 @@ export function createPart2Transport(im: ImClient, store: ChatStore): ChatTransp
     typing(id) {
       const now = Date.now();
       if (now - (typingSent.get(id) ?? 0) < TYPING_EVERY_MS) return;
-      typingSent.set(id, now);
-      socket?.typing(id);
+      // One dropped while reconnecting does not count: the next keystroke tries again.
+      if (socket?.typing(id)) typingSent.set(id, now);
     },
     loadMorePeople: sync.loadMorePeople,
     reconnectNow: () => socket?.reconnectNow(),

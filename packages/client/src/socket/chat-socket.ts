@@ -165,10 +165,16 @@ export class ChatSocket extends Emitter<ChatSocketEvents> {
     return true;
   }
 
-  /** Part 2: "typing…" in a conversation; dropped when not connected (it is only a hint). */
-  typing(conversation: ConversationId): void {
+  /**
+   * Part 2: "typing…" in a conversation; dropped when not connected (it is only a hint). Answers
+   * whether it went out, so a caller that sends one every few seconds tries again on the next
+   * keystroke instead of waiting out its interval after one that was dropped.
+   */
+  typing(conversation: ConversationId): boolean {
     this.requirePart2('typing');
-    if (this.welcomed) this.ws?.send(JSON.stringify({ conversation, msg_type: MsgType.Typing }));
+    if (!this.welcomed || !this.ws) return false;
+    this.ws.send(JSON.stringify({ conversation, msg_type: MsgType.Typing }));
+    return true;
   }
 
   /** Part 2: moves the read cursor (msg_type 9); the newest per conversation goes out when connected. */
