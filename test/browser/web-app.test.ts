@@ -48,6 +48,28 @@ interface Person {
   email: string;
   username: string;
   password: string;
+  /** What the page's WebSockets did, for the failure messages of steps that depend on one frame. */
+  sockets: SocketLog;
+}
+
+interface SocketLog {
+  opened: number;
+  closed: number;
+  typingSent: number;
+  typingReceived: number;
+}
+
+/** Counts the page's WebSocket openings, closings and typing frames (msg_type 8) either way. */
+function watchSockets(page: Page): SocketLog {
+  const log: SocketLog = { opened: 0, closed: 0, typingSent: 0, typingReceived: 0 };
+  const isTyping = (payload: string | Buffer) => typeof payload === 'string' && /"msg_type":8[,}]/.test(payload);
+  page.on('websocket', (socket) => {
+    log.opened += 1;
+    socket.on('close', () => (log.closed += 1));
+    socket.on('framesent', ({ payload }) => void (isTyping(payload) && (log.typingSent += 1)));
+    socket.on('framereceived', ({ payload }) => void (isTyping(payload) && (log.typingReceived += 1)));
+  });
+  return log;
 }
 
 test('the web app: two people on two gateways chat, send an image and survive a gateway crash', { timeout: 240_000 }, async (t) => {
@@ -120,8 +142,9 @@ test('the web app: two people on two gateways chat, send an image and survive a 
     const context = await browser.newContext({ viewport, locale: lang === 'zh' ? 'zh-CN' : 'en-US', deviceScaleFactor: 1 });
     const page = await context.newPage();
     page.on('pageerror', (err) => pageErrors.push(`${label}: ${err.message}`));
+    const sockets = watchSockets(page);
     const tag = `${label}${Math.random().toString(36).slice(2, 6)}`;
-    return { label, page, context, words: lang === 'zh' ? zh : en, email: `${tag}@example.com`, username: tag, password: `pw-${tag}-long enough` };
+    return { label, page, context, words: lang === 'zh' ? zh : en, email: `${tag}@example.com`, username: tag, password: `pw-${tag}-long enough`, sockets };
   };
   const alice = await person('alice', 'en', { width: 1200, height: 760 });
   const bob = await person('bob', 'zh', { width: 390, height: 800 });
@@ -432,8 +455,26 @@ test('the web app: two people on two gateways chat, send an image and survive a 
     await seeMessage(bob, 'Did you read this?');
     // Bob's screen moved his read cursor; Alice's message says so.
     await messageList(alice).locator('li.message.own', { hasText: 'Did you read this?' }).locator('.read-mark').waitFor();
-    await composer(bob).pressSequentially('正在输入');
-    await alice.page.getByText(en['chat.typingOne'].replace('{name}', bob.username)).waitFor();
+    // Bob types as people do, a character at a time, until Alice's screen says so. His app sends a
+    // notice every 2 s while he types and Alice's shows each for 4 s; one notice is a hint that
+    // may be lost (it is not sent while his socket reconnects), so the step does not hang on one.
+    const typingLine = alice.page.getByText(en['chat.typingOne'].replace('{name}', bob.username));
+    const [bobBefore, aliceBefore] = [{ ...bob.sockets }, { ...alice.sockets }];
+    const deadline = Date.now() + 30_000;
+    let typed = 0;
+    let seen = false;
+    while (!seen && Date.now() < deadline) {
+      await composer(bob).pressSequentially('正在输入'[typed % 4]!);
+      typed += 1;
+      seen = await typingLine.waitFor({ timeout: 1_000 }).then(() => true, () => false);
+    }
+    const since = (now: SocketLog, before: SocketLog, key: keyof SocketLog) => now[key] - before[key];
+    const sockets =
+      `Bob's page sent ${since(bob.sockets, bobBefore, 'typingSent')} typing frames, Alice's received ${since(alice.sockets, aliceBefore, 'typingReceived')}; ` +
+      `sockets opened/closed meanwhile: Bob ${since(bob.sockets, bobBefore, 'opened')}/${since(bob.sockets, bobBefore, 'closed')}, ` +
+      `Alice ${since(alice.sockets, aliceBefore, 'opened')}/${since(alice.sockets, aliceBefore, 'closed')}`;
+    assert.ok(seen, `Alice never saw "${bob.username} is typing" in 30 s of Bob typing: ${sockets}`);
+    st.diagnostic(`Alice saw Bob typing after ${typed} character(s): ${sockets}`);
     await shot(alice, '09-read-and-typing.png');
     await composer(bob).fill('');
     await backToList(bob);
