@@ -41,7 +41,8 @@ describe('the inbox, conversation history and read cursors', () => {
   };
 
   before(async () => {
-    api = await startApi();
+    // Rooms of up to 3 relay read receipts to the others (and tell how far they read); larger ones do not.
+    api = await startApi({ overrides: { gateway: { presence_notice_max_online: 3 } } });
     store = new MessageStore(api.config.mysql.url, api.sql);
     [ann, bob, cat, eve] = await registerAll(api, ['ann', 'bob', 'cat', 'eve']);
     // A gateway's presence on the same Redis and prefix: what makes a peer "online".
@@ -174,6 +175,40 @@ describe('the inbox, conversation history and read cursors', () => {
     const groupFrame = (await messagesOf(eve, 'group')).data.list[0];
     assert.equal((await read(eve, 'group', { last_read_id: groupFrame.id })).data.moved, true);
     assert.equal((await inbox(eve)).list.find((item) => item.conversation === 'group').unread_count, 0);
+  });
+
+  it('tells how far the caller and the others have read, for receipts missed while away', async () => {
+    const positions = async (who: Session, conversation: string) => {
+      const answer = await as(who, 'GET', `/api/conversations/${encodeURIComponent(conversation)}/read`);
+      assert.equal(answer.code, 0, answer.msg);
+      return answer.data as { conversation: string; last_read_id: number; others_read_id: number | null };
+    };
+    const pair = privateConversation(ann.user.user_id, cat.user.user_id);
+    const [first, second] = [await store.send(pair, cat.user.user_id, 'one'), await store.send(pair, cat.user.user_id, 'two')];
+    // Cat's own messages are read by her; Ann has read nothing yet.
+    assert.deepEqual(await positions(ann, pair), { conversation: pair, last_read_id: 0, others_read_id: second.id });
+    assert.deepEqual(await positions(cat, pair), { conversation: pair, last_read_id: second.id, others_read_id: 0 });
+    assert.equal((await read(ann, pair, { last_read_id: first.id })).code, 0);
+    assert.deepEqual(await positions(cat, pair), { conversation: pair, last_read_id: second.id, others_read_id: first.id });
+    // Answering counts as reading what came before.
+    const answer = await store.send(pair, ann.user.user_id, 'three');
+    assert.deepEqual(await positions(cat, pair), { conversation: pair, last_read_id: second.id, others_read_id: answer.id });
+
+    // A room: the furthest any other member read. Above the notice limit (4 members > 3), and in the group, null.
+    const small = (await as(cat, 'POST', '/api/rooms', { name: 'two of us', member_ids: [eve.user.user_id] })).data;
+    const said = await store.send(small.conversation, cat.user.user_id, 'in the room');
+    assert.deepEqual(await positions(eve, small.conversation), { conversation: small.conversation, last_read_id: 0, others_read_id: said.id });
+    const big = (await as(cat, 'POST', '/api/rooms', { name: 'four of us', member_ids: [ann.user.user_id, bob.user.user_id, eve.user.user_id] })).data;
+    await store.send(big.conversation, cat.user.user_id, 'to all');
+    assert.equal((await positions(eve, big.conversation)).others_read_id, null);
+    assert.equal((await positions(eve, 'group')).others_read_id, null);
+
+    // Not theirs to see: 404, as for a room that does not exist; a malformed id: 1002.
+    for (const conversation of [small.conversation, pair]) {
+      const hidden = await as(bob, 'GET', `/api/conversations/${encodeURIComponent(conversation)}/read`);
+      assert.deepEqual([hidden.status, hidden.code], [404, 1005], conversation);
+    }
+    assert.deepEqual([(await as(bob, 'GET', '/api/conversations/nonsense/read')).code], [1002]);
   });
 
   it('caps unread counts at 99 and says so', async () => {

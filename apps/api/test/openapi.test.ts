@@ -199,6 +199,11 @@ describe('OpenAPI document at /api/openapi.json', () => {
     const read = post('/api/conversations/{conversation}/read');
     await documented(read, `/api/conversations/${encodeURIComponent(room.conversation)}/read`, { token: owner.token, body: json({ last_read_id: Number(stored.id) }) });
     assert.equal((await documented(read, '/api/conversations/group/read', { token: owner.token, body: json({ last_read_id: 'x' }) })).status, 400);
+    const positions = get('/api/conversations/{conversation}/read');
+    const readBy = await documented(positions, `/api/conversations/${encodeURIComponent(room.conversation)}/read`, { token: member.token });
+    assert.equal(readBy.json.data.others_read_id, Number(stored.id), "the owner's read position, as the member sees it");
+    assert.equal((await documented(positions, '/api/conversations/group/read', { token: owner.token })).json.data.others_read_id, null);
+    assert.equal((await documented(positions, '/api/conversations/r%3A000000000000/read', { token: owner.token })).status, 404);
 
     await documented(del('/api/rooms/{room_id}/members/{user_id}'), one, { token: owner.token });
     assert.equal((await documented(del('/api/rooms/{room_id}/members/{user_id}'), one, { token: owner.token })).status, 404);

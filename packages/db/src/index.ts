@@ -46,7 +46,7 @@ export {
   type Queryable,
   type PrivateChat,
 } from './memberships.ts';
-export { moveReadCursor, type ReadCursorMove } from './read-cursors.ts';
+export { moveReadCursor, readPositions, type ReadCursorMove, type ReadPositions } from './read-cursors.ts';
 export { inboxPage, type InboxCursor, type InboxEntry } from './inbox.ts';
 export {
   newRoomId,

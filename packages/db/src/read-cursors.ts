@@ -63,3 +63,43 @@ export async function moveReadCursor(sql: Queryable, userId: string, conversatio
 export function maxOf(a: bigint, b: bigint): bigint {
   return a > b ? a : b;
 }
+
+/** How far a conversation has been read, by the user and by the others in it (see readPositions). */
+export interface ReadPositions {
+  /** The user's read position, as the inbox gives it. */
+  own: bigint;
+  /** The furthest any other member has read; null where receipts do not go to others (see below). */
+  others: bigint | null;
+}
+
+/**
+ * Where `userId` and the others of a visible conversation have read up to: what a client that
+ * was away when the read receipts (msg_type 9) went out needs to draw its read marks. A member's
+ * position is as for the user: their cursor or their own last message, whichever is later; one
+ * primary-key range of the members and one index entry each (at most `othersUpToMembers` of
+ * them). `others` is null in the group and in rooms larger than `othersUpToMembers`, where
+ * receipts are not relayed to the others either.
+ */
+export async function readPositions(sql: Queryable, userId: string, conversation: ParsedConversation, othersUpToMembers: number): Promise<ReadPositions> {
+  const ownSql = `GREATEST(COALESCE((SELECT last_read_id FROM conversation_members WHERE conversation = ? AND user_id = ?), 0), (${ownLastIdSql('?', '?')}))`;
+  const ownParams = [conversation.id, userId, conversation.id, userId];
+  const withOthers =
+    conversation.kind === 'private' ||
+    (conversation.kind === 'room' && (await roomMemberCount(sql, conversation.roomId)) <= othersUpToMembers);
+  if (!withOthers) {
+    const [row] = await sql.query<Array<{ own: bigint }>>(`SELECT ${ownSql} AS own`, ownParams);
+    return { own: BigInt(row?.own ?? 0), others: null };
+  }
+  const [row] = await sql.query<Array<{ own: bigint; others: bigint | null }>>(
+    `SELECT ${ownSql} AS own,
+            (SELECT COALESCE(MAX(GREATEST(m.last_read_id, (${ownLastIdSql('m.conversation', 'm.user_id')}))), 0)
+             FROM conversation_members m WHERE m.conversation = ? AND m.user_id <> ?) AS others`,
+    [...ownParams, conversation.id, userId],
+  );
+  return { own: BigInt(row?.own ?? 0), others: BigInt(row?.others ?? 0) };
+}
+
+async function roomMemberCount(sql: Queryable, roomId: string): Promise<number> {
+  const [row] = await sql.query<Array<{ member_count: number }>>('SELECT member_count FROM rooms WHERE room_id = ?', [roomId]);
+  return Number(row?.member_count ?? 0);
+}

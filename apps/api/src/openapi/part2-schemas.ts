@@ -65,6 +65,18 @@ export const readCursorSchema = z
   .strictObject({ conversation, last_read_id: z.int().min(0), moved: z.boolean() })
   .meta({ id: 'ReadCursor' });
 
+export const readPositionsSchema = z
+  .strictObject({
+    conversation,
+    last_read_id: z.int().min(0).meta({ description: "The caller's read position, as in the inbox" }),
+    others_read_id: z
+      .int()
+      .min(0)
+      .nullable()
+      .meta({ description: 'The furthest any other member has read; null in the group and in rooms above the presence notice limit' }),
+  })
+  .meta({ id: 'ReadPositions' });
+
 export const conversationFileSchema = fileSchema
   .extend({
     conversation,

@@ -8,6 +8,7 @@ import { requireVisible } from '../conversations/access.ts';
 import { listInbox } from '../conversations/list-inbox.ts';
 import { conversationMessages } from '../conversations/conversation-messages.ts';
 import { markRead } from '../conversations/mark-read.ts';
+import { readPositionsOf } from '../conversations/read-positions.ts';
 
 /** The inbox, per-conversation history and read cursors (CONTRACT.md Part 2, The inbox). */
 export function conversationsRouter(ctx: ApiContext): Router<AuthState> {
@@ -24,6 +25,12 @@ export function conversationsRouter(ctx: ApiContext): Router<AuthState> {
     const query = parseInput(conversationMessagesQuery, http.query);
     await requireVisible(ctx, http.state.auth.userId, conversation);
     http.body = ok(await conversationMessages(ctx, conversation, query));
+  });
+
+  router.get('/:conversation/read', requireAuth, async (http) => {
+    const conversation = conversationParam(http.params.conversation);
+    await requireVisible(ctx, http.state.auth.userId, conversation);
+    http.body = ok(await readPositionsOf(ctx, http.state.auth.userId, conversation));
   });
 
   router.post('/:conversation/read', requireAuth, async (http) => {

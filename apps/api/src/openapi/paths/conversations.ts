@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { ZodOpenApiPathsObject } from 'zod-openapi';
 import { conversationMessagesQuery, inboxQuery, readInput } from '../../conversations/schemas.ts';
-import { conversationPageSchema, inboxPageSchema, readCursorSchema } from '../part2-schemas.ts';
+import { conversationPageSchema, inboxPageSchema, readCursorSchema, readPositionsSchema } from '../part2-schemas.ts';
 import { jsonResponses, signedIn } from '../responses.ts';
 
 const conversationPath = z.object({
@@ -34,6 +34,17 @@ export const conversationsPaths: ZodOpenApiPathsObject = {
     },
   },
   '/api/conversations/{conversation}/read': {
+    get: {
+      tags: ['inbox'],
+      summary: 'How far the caller and the others have read',
+      description:
+        `${HIDDEN} For a client that missed read receipts (msg_type 9) while away: its own read position and the furthest any ` +
+        'other member has read (their cursor or their own last message). others_read_id is null in the group and in rooms above ' +
+        'the presence notice limit, where receipts do not go to the others.',
+      security: signedIn,
+      requestParams: { path: conversationPath },
+      responses: jsonResponses('The read positions', readPositionsSchema, [400, 401, 404]),
+    },
     post: {
       tags: ['inbox'],
       summary: "Move the caller's read cursor (forward only)",
