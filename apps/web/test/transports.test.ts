@@ -34,6 +34,8 @@ function frameOf(m: StoredMessage): ChatMessage {
 /** The inbox, history and read cursor of the API over the contract server's messages. */
 function fakeApi(server: ContractServer) {
   const reads: { conversation: string; last_read_id: number }[] = [];
+  /** How far the peer has read, as `GET /api/conversations/<c>/read` answers. */
+  const peer = { readId: 0 };
   const inbox = (): ConversationSummary[] =>
     [GROUP_CONVERSATION, PRIVATE].map((conversation) => {
       const messages = server.messages.filter((m) => m.conversation === conversation);
@@ -60,6 +62,9 @@ function fakeApi(server: ContractServer) {
       const all = server.messages.filter((m) => m.conversation === decodeURIComponent(conversation!));
       return ok({ count: all.length, list: all.slice(-Number(url.searchParams.get('limit') ?? 20)).map(frameOf) });
     }
+    if (what === 'read' && init?.method === 'GET') {
+      return ok({ conversation: decodeURIComponent(conversation!), last_read_id: 0, others_read_id: peer.readId });
+    }
     if (what === 'read') {
       const body = JSON.parse(String(init?.body)) as { last_read_id: number };
       reads.push({ conversation: decodeURIComponent(conversation!), last_read_id: body.last_read_id });
@@ -67,7 +72,7 @@ function fakeApi(server: ContractServer) {
     }
     return new Response(JSON.stringify({ code: 1005, data: {}, msg: '没有找到' }), { status: 404 });
   };
-  return { fetch, reads };
+  return { fetch, reads, peer };
 }
 
 function signedIn(server: ContractServer, fetch: (input: string, init?: RequestInit) => Promise<Response>): ImClientType {
@@ -169,6 +174,26 @@ describe('the app on a server with /api/chat (Part 2 transport)', { timeout: 30_
         ['hello you', 'are you there?', 'yes, here', 'sent while cut'],
       );
       peer.close();
+    } finally {
+      transport.stop();
+    }
+  });
+
+  it("shows how far the peer read before the page loaded, and what they read while the socket was away", async () => {
+    const mine = [server.post(PRIVATE, ME, 'read before I came'), server.post(PRIVATE, ME, 'read while I was cut off')];
+    const api = fakeApi(server);
+    api.peer.readId = mine[0]!.id;
+    const store = createChatStore(ME);
+    const transport = createTransport(signedIn(server, api.fetch), store);
+    await transport.start();
+    try {
+      await transport.open(PRIVATE);
+      const chat = store.conversations.value.get(PRIVATE)!;
+      await until('the read mark from the server', () => chat.othersReadId.value === mine[0]!.id);
+      server.cutAll();
+      await until('reconnecting', () => store.connection.value.state === 'reconnecting');
+      api.peer.readId = mine[1]!.id;
+      await until('the read mark after the reconnect', () => chat.othersReadId.value === mine[1]!.id);
     } finally {
       transport.stop();
     }

@@ -104,6 +104,15 @@ export interface ConversationSummary {
   peer?: { user_id: string; user_name: string; avatar: string; online: boolean };
 }
 
+/** `GET /api/conversations/<conversation>/read`: how far the caller and the others have read. */
+export interface ReadPositions {
+  conversation: ConversationId;
+  /** The caller's read position, as in the inbox. */
+  last_read_id: number;
+  /** The furthest any other member has read; null in the group and in rooms above the presence notice limit. */
+  others_read_id: number | null;
+}
+
 export interface ConversationPage {
   list: ConversationSummary[];
   /** Cursor for the next (older) page; absent or null at the end. */

@@ -167,6 +167,7 @@ describe('ImClient over HTTP', () => {
     await im.conversations.list({ limit: 20, before: 'cursor/1' });
     await im.conversations.messages('p:aaaaaaaaaa:bbbbbbbbbb', { beforeId: 50, limit: 30 });
     await im.conversations.markRead('r:r1', 42);
+    await im.conversations.readPositions('p:aaaaaaaaaa:bbbbbbbbbb');
     await im.files.upload(new Blob(['hi']), { conversation: 'r:r1', fileName: 'hi.txt' });
     assert.deepEqual(
       seen.map((s) => `${s.method} ${s.url}${s.body.length && !String(s.headers['content-type']).startsWith('multipart') ? ` ${s.body}` : ''}`),
@@ -181,6 +182,7 @@ describe('ImClient over HTTP', () => {
         'GET /api/conversations?limit=20&before=cursor%2F1',
         'GET /api/conversations/p%3Aaaaaaaaaaa%3Abbbbbbbbbb/messages?before_id=50&limit=30',
         'POST /api/conversations/r%3Ar1/read {"last_read_id":42}',
+        'GET /api/conversations/p%3Aaaaaaaaaaa%3Abbbbbbbbbb/read',
         'POST /api/files/upload?conversation=r%3Ar1',
       ],
     );

@@ -222,6 +222,12 @@ export function createChatStore(selfId: string) {
     });
   }
 
+  /** Another member read up to `lastReadId` (a read frame, or the server's answer after a reload). */
+  function othersRead(id: ConversationId, lastReadId: number): void {
+    const state = conversations.value.get(id);
+    if (state) state.othersReadId.value = Math.max(state.othersReadId.value, lastReadId);
+  }
+
   function setTyping(id: ConversationId, userId: string, username: string, now = Date.now()): void {
     const state = conversations.value.get(id);
     if (!state || userId === selfId) return;
@@ -305,6 +311,7 @@ export function createChatStore(selfId: string) {
     addMessages,
     noteUnloaded,
     markedRead,
+    othersRead,
     setTyping,
     forget,
     addPending,

@@ -117,6 +117,21 @@ export function createConversationSync(im: ImClient, store: ChatStore, isStopped
     if (!inFlight) void sendRead(id);
   }
 
+  /**
+   * How far the others have read a conversation, for its read marks: receipts (read frames) sent
+   * while this page was not listening (before it loaded, while reconnecting) were missed. Only a
+   * hint: when the call fails, the next receipt or opening brings it.
+   */
+  async function loadReadPositions(id: ConversationId): Promise<void> {
+    if (store.conversations.value.get(id)?.kind === 'group') return;
+    try {
+      const positions = await im.conversations.readPositions(id);
+      if (positions.others_read_id !== null) store.othersRead(id, positions.others_read_id);
+    } catch {
+      // See above.
+    }
+  }
+
   async function sendRead(id: ConversationId): Promise<void> {
     for (let attempt = 0; reading.has(id) && !isStopped(); attempt += 1) {
       const lastId = reading.get(id)!;
@@ -204,7 +219,7 @@ export function createConversationSync(im: ImClient, store: ChatStore, isStopped
     if (state && role) state.room.value = { room_id: room.room_id, name: room.name, member_count: room.member_count, role };
   }
 
-  return { loadInbox, loadInboxUntilDone, loadFirstPage, loadOlder, loadNewer, markViewed, sendFile, loadMorePeople, rooms, updateRoom };
+  return { loadInbox, loadInboxUntilDone, loadFirstPage, loadOlder, loadNewer, markViewed, loadReadPositions, sendFile, loadMorePeople, rooms, updateRoom };
 }
 
 export type ConversationSync = ReturnType<typeof createConversationSync>;

@@ -31,6 +31,9 @@ export function createPart2Transport(im: ImClient, store: ChatStore): ChatTransp
   const me = im.user!;
   const outgoing = new Map<string, { id: ConversationId; message: Outgoing }>();
   const typingSent = new Map<ConversationId, number>();
+  /** Conversations whose read marks were asked of the server since the socket last came back. */
+  const readMarksLoaded = new Set<ConversationId>();
+  let welcomedBefore = false;
   let socket: ChatSocket | undefined;
   let stopped = false;
   let inboxReload: ReturnType<typeof setTimeout> | undefined;
@@ -113,10 +116,7 @@ export function createPart2Transport(im: ImClient, store: ChatStore): ChatTransp
     chat.on('typing', (frame) => store.setTyping(frame.conversation, frame.user_id, frame.username));
     chat.on('read', (frame) => {
       if (frame.user_id === me.user_id) store.markedRead(frame.conversation, frame.last_read_id);
-      else {
-        const state = store.conversations.value.get(frame.conversation);
-        if (state) state.othersReadId.value = Math.max(state.othersReadId.value, frame.last_read_id);
-      }
+      else store.othersRead(frame.conversation, frame.last_read_id);
     });
     chat.on('roomEvent', onRoomEvent);
     chat.on('presence', (frame) => {
@@ -125,6 +125,12 @@ export function createPart2Transport(im: ImClient, store: ChatStore): ChatTransp
     });
     chat.on('welcome', (frame) => {
       if (frame.online_count !== undefined) store.onlineCount.value = frame.online_count;
+      // Back after a cut: receipts sent meanwhile were missed everywhere; the one on screen asks now.
+      if (!welcomedBefore) welcomedBefore = true;
+      else {
+        readMarksLoaded.clear();
+        loadReadMarks(store.activeId.value);
+      }
     });
     chat.on('state', (change) => {
       if (change.state === 'open') store.connection.value = { state: 'open' };
@@ -168,6 +174,17 @@ export function createPart2Transport(im: ImClient, store: ChatStore): ChatTransp
     store.addPending(id, { clientMsgId: sent.clientMsgId, msg_type: message.msg_type, content: message.content, status: 'sending' });
   }
 
+  /**
+   * How far the others read (read marks) comes from the server once per conversation opened, and
+   * again after a reconnect: read frames sent before the page loaded it, or while the socket was
+   * away, were missed. From then on the socket's read frames keep it.
+   */
+  function loadReadMarks(id: ConversationId): void {
+    if (readMarksLoaded.has(id)) return;
+    readMarksLoaded.add(id);
+    void sync.loadReadPositions(id);
+  }
+
   async function open(id: ConversationId): Promise<void> {
     const state = store.conversations.value.get(id);
     if (!state) return;
@@ -176,6 +193,7 @@ export function createPart2Transport(im: ImClient, store: ChatStore): ChatTransp
       const lastId = await sync.loadFirstPage(state);
       // The socket carries it from here (a no-op for conversations it already follows).
       socket?.follow(id, lastId);
+      loadReadMarks(id);
     } catch {
       // Stopped, the session ended, or the room is gone.
     }
