@@ -532,6 +532,18 @@ test('the web app: two people on two gateways chat, send an image and survive a 
     return page.data.list;
   }
 
+  await step('Bob reloads his page: his private message still shows that Alice read it (asked of the server, no receipt)', async () => {
+    await bob.page.reload();
+    await bob.page.locator('.connection[data-state="open"]').waitFor({ state: 'attached', timeout: 20_000 });
+    await backToList(bob);
+    await inboxItem(bob, alice.username).click();
+    await messageList(bob).locator('li.message.own', { hasText: '收到，只有我们两个能看到' }).locator('.read-mark').waitFor();
+    // Back to the group, where the last step has him typing.
+    await backToList(bob);
+    await bob.page.locator('.inbox .conversation-item[data-conversation="group"]').click();
+    await composer(bob).waitFor();
+  });
+
   await step('a page on another allowed origin may call the API (CORS through the front door)', async () => {
     const page = await alice.context.newPage();
     await page.goto(`${elsewhereOrigin}/`);
