@@ -34,8 +34,8 @@ function frameOf(m: StoredMessage): ChatMessage {
 /** The inbox, history and read cursor of the API over the contract server's messages. */
 function fakeApi(server: ContractServer) {
   const reads: { conversation: string; last_read_id: number }[] = [];
-  /** How far the peer has read, as `GET /api/conversations/<c>/read` answers. */
-  const peer = { readId: 0 };
+  /** How far the peer has read, as `GET /api/conversations/<c>/read` answers (503 while `unavailable`). */
+  const peer = { readId: 0, unavailable: false, asked: 0 };
   const inbox = (): ConversationSummary[] =>
     [GROUP_CONVERSATION, PRIVATE].map((conversation) => {
       const messages = server.messages.filter((m) => m.conversation === conversation);
@@ -63,6 +63,8 @@ function fakeApi(server: ContractServer) {
       return ok({ count: all.length, list: all.slice(-Number(url.searchParams.get('limit') ?? 20)).map(frameOf) });
     }
     if (what === 'read' && init?.method === 'GET') {
+      peer.asked += 1;
+      if (peer.unavailable) return new Response(JSON.stringify({ code: 1500, data: {}, msg: '服务暂时不可用' }), { status: 503 });
       return ok({ conversation: decodeURIComponent(conversation!), last_read_id: 0, others_read_id: peer.readId });
     }
     if (what === 'read') {
@@ -179,7 +181,7 @@ describe('the app on a server with /api/chat (Part 2 transport)', { timeout: 30_
     }
   });
 
-  it("shows how far the peer read before the page loaded, and what they read while the socket was away", async () => {
+  it("shows how far the peer read before the page loaded and while the socket was away, asking again after a failed call", async () => {
     const mine = [server.post(PRIVATE, ME, 'read before I came'), server.post(PRIVATE, ME, 'read while I was cut off')];
     const api = fakeApi(server);
     api.peer.readId = mine[0]!.id;
@@ -194,6 +196,24 @@ describe('the app on a server with /api/chat (Part 2 transport)', { timeout: 30_
       await until('reconnecting', () => store.connection.value.state === 'reconnecting');
       api.peer.readId = mine[1]!.id;
       await until('the read mark after the reconnect', () => chat.othersReadId.value === mine[1]!.id);
+
+      // The API cannot answer when the conversation is opened: opening it again asks again.
+      await transport.open(GROUP_CONVERSATION);
+      server.cutAll();
+      await until('reconnecting', () => store.connection.value.state === 'reconnecting');
+      await until('open again', () => store.connection.value.state === 'open');
+      const later = server.post(PRIVATE, ME, 'read while the API was away');
+      api.peer.readId = later.id;
+      api.peer.unavailable = true;
+      const asked = api.peer.asked;
+      await transport.open(PRIVATE);
+      await until('the call that fails', () => api.peer.asked === asked + 1);
+      await new Promise((settled) => setTimeout(settled, 50));
+      assert.notEqual(chat.othersReadId.value, later.id);
+      api.peer.unavailable = false;
+      await transport.open(GROUP_CONVERSATION);
+      await transport.open(PRIVATE);
+      await until('the read mark once the API answers', () => chat.othersReadId.value === later.id);
     } finally {
       transport.stop();
     }

@@ -120,15 +120,16 @@ export function createConversationSync(im: ImClient, store: ChatStore, isStopped
   /**
    * How far the others have read a conversation, for its read marks: receipts (read frames) sent
    * while this page was not listening (before it loaded, while reconnecting) were missed. Only a
-   * hint: when the call fails, the next receipt or opening brings it.
+   * hint, not retried: answers whether the server answered, so the caller can ask again later.
    */
-  async function loadReadPositions(id: ConversationId): Promise<void> {
-    if (store.conversations.value.get(id)?.kind === 'group') return;
+  async function loadReadPositions(id: ConversationId): Promise<boolean> {
+    if (store.conversations.value.get(id)?.kind === 'group') return true;
     try {
       const positions = await im.conversations.readPositions(id);
       if (positions.others_read_id !== null) store.othersRead(id, positions.others_read_id);
+      return true;
     } catch {
-      // See above.
+      return false;
     }
   }
 

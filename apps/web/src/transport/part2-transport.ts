@@ -177,12 +177,13 @@ export function createPart2Transport(im: ImClient, store: ChatStore): ChatTransp
   /**
    * How far the others read (read marks) comes from the server once per conversation opened, and
    * again after a reconnect: read frames sent before the page loaded it, or while the socket was
-   * away, were missed. From then on the socket's read frames keep it.
+   * away, were missed. From then on the socket's read frames keep it. A failed call is tried
+   * again the next time the conversation is opened.
    */
   function loadReadMarks(id: ConversationId): void {
     if (readMarksLoaded.has(id)) return;
     readMarksLoaded.add(id);
-    void sync.loadReadPositions(id);
+    void sync.loadReadPositions(id).then((answered) => answered || readMarksLoaded.delete(id));
   }
 
   async function open(id: ConversationId): Promise<void> {
