@@ -49,9 +49,11 @@ export async function startMariaDbServer(options: MariaDbServerOptions = {}): Pr
   const dir = mkdtempSync(join(tmpdir(), 'im-mariadb-'));
   const datadir = join(dir, 'data');
   const user = userInfo().username;
+  // Its own tmpdir from the first start on: mariadb-install-db runs `mariadbd --bootstrap`, which
+  // deletes the `#sql*` files of its tmpdir as the server does (see launch below).
   const install = spawnSync(
     INSTALL!,
-    ['--no-defaults', `--datadir=${datadir}`, '--auth-root-authentication-method=normal', '--skip-test-db', `--user=${user}`, ...SMALL],
+    ['--no-defaults', `--datadir=${datadir}`, `--tmpdir=${dir}`, '--auth-root-authentication-method=normal', '--skip-test-db', `--user=${user}`, ...SMALL],
     { encoding: 'utf8' },
   );
   if (install.status !== 0) {
