@@ -51,6 +51,7 @@ export { inboxPage, type InboxCursor, type InboxEntry } from './inbox.ts';
 export {
   newRoomId,
   findRoom,
+  roomMemberCount,
   lockRoom,
   roomsOfUser,
   roomMembers,

@@ -1,5 +1,6 @@
 import type { ParsedConversation } from '@im/protocol';
 import type { Queryable } from './memberships.ts';
+import { roomMemberCount } from './rooms.ts';
 import { toSqlDateTime } from './sql-time.ts';
 
 /**
@@ -97,9 +98,4 @@ export async function readPositions(sql: Queryable, userId: string, conversation
     [...ownParams, conversation.id, userId],
   );
   return { own: BigInt(row?.own ?? 0), others: BigInt(row?.others ?? 0) };
-}
-
-async function roomMemberCount(sql: Queryable, roomId: string): Promise<number> {
-  const [row] = await sql.query<Array<{ member_count: number }>>('SELECT member_count FROM rooms WHERE room_id = ?', [roomId]);
-  return Number(row?.member_count ?? 0);
 }

@@ -54,6 +54,12 @@ export function newRoomId(): string {
   return randomBytes(6).toString('hex');
 }
 
+/** How many members a room has (0 when it does not exist): the stored count, one primary-key read. */
+export async function roomMemberCount(sql: Queryable, roomId: string): Promise<number> {
+  const [row] = await sql.query<Array<{ member_count: number }>>('SELECT member_count FROM rooms WHERE room_id = ?', [roomId]);
+  return Number(row?.member_count ?? 0);
+}
+
 export async function findRoom(sql: Queryable, roomId: string): Promise<RoomRow | undefined> {
   const rows = await sql.query<RawRoom[]>(`SELECT ${ROOM_COLUMNS} FROM rooms r WHERE r.room_id = ?`, [roomId]);
   return rows[0] && toRoom(rows[0]);

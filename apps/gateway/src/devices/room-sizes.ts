@@ -1,5 +1,5 @@
 import { LRUCache } from 'lru-cache';
-import type { Queryable } from '@im/db';
+import { roomMemberCount, type Queryable } from '@im/db';
 
 /**
  * Rooms' member counts, for deciding whether typing and receipts are relayed to every member
@@ -12,10 +12,7 @@ export class RoomSizes {
     this.cache = new LRUCache<string, number>({
       max: 50_000,
       ttl: 10_000,
-      fetchMethod: async (roomId) => {
-        const rows = await sql.query<Array<{ member_count: number }>>('SELECT member_count FROM rooms WHERE room_id = ?', [roomId]);
-        return Number(rows[0]?.member_count ?? 0);
-      },
+      fetchMethod: (roomId) => roomMemberCount(sql, roomId),
     });
   }
 
